@@ -22,6 +22,7 @@ AGENT_LIFECYCLE: Lifecycle[AgentState] = Lifecycle(
     {
         (A.OFFLINE, "login"): A.READY,
         (A.READY, "reserve"): A.RESERVED,
+        (A.BREAK, "reserve"): A.RESERVED,  # a manual (click-to-call) dial from not-ready
         (A.RESERVED, "release"): A.READY,  # the reserved call failed or the preview was skipped
         (A.READY, "connect"): A.TALKING,  # a predictive call bridged to a free agent
         (A.RESERVED, "connect"): A.TALKING,

@@ -169,7 +169,7 @@ DEFAULT_DISPOSITIONS: tuple[Disposition, ...] = (
     Disposition("do_not_call", "拒绝再联系", "Do not call again", weight=0.05),
 )
 
-SYSTEM_DISPOSITION_TIMEOUT = Disposition("wrap_timeout", "话后超时", "Wrap-up timed out", final=False)
+SYSTEM_DISPOSITION_TIMEOUT = Disposition("wrap_timeout", "话后超时", "Wrap-up timed out")
 
 
 @dataclass(frozen=True)
