@@ -143,7 +143,7 @@ class _Representative:
         return isinstance(other, _Representative)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def _cached_lookup(prefix: str, kind: str, rep: _Representative) -> _Looked:
     return _lookup(rep.number)
 

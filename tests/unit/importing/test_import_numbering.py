@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from waihu.domain.errors import ValidationError
@@ -121,6 +121,7 @@ _SEPARATORS = st.sampled_from(["", " ", "-", "  ", "\u3000"])
 _COUNTRY = st.sampled_from(["", "+86", "+86 ", "86", "0086", "+86-", "＋８６"])
 
 
+@settings(deadline=None)  # the first call loads the numbering-plan data
 @given(
     prefix=st.sampled_from(_PREFIXES),
     rest=st.text(alphabet="0123456789", min_size=8, max_size=8),
