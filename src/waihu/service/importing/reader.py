@@ -20,7 +20,7 @@ from typing import Any
 
 from waihu.domain.errors import ValidationError
 
-__all__ = ["RawTable", "read_table"]
+__all__ = ["RawTable", "cell_text", "read_table"]
 
 _DELIMITERS = (",", "\t", ";", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
