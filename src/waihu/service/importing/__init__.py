@@ -1,0 +1,1 @@
+"""Contact-file import: reading, column mapping, validation."""
