@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench
+from waihu.cli import bench, campaign, cdr, db, demo, importing
 
 app = typer.Typer(
     name="waihu",
@@ -13,7 +13,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(db.app, name="db")
+app.add_typer(importing.app, name="import")
+app.add_typer(campaign.app, name="campaign")
+app.add_typer(cdr.app, name="cdr")
 app.add_typer(bench.app, name="bench")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

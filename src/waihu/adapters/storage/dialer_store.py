@@ -22,6 +22,7 @@ from waihu.adapters.storage.models import (
     DispositionRecord,
 )
 from waihu.adapters.storage.pii import PiiCodec
+from waihu.adapters.storage.uow import new_uuid
 from waihu.domain.calls import Outcome
 from waihu.domain.campaigns import ContactState
 from waihu.domain.messages import (
@@ -34,7 +35,6 @@ from waihu.domain.messages import (
 )
 from waihu.domain.phone import PhoneNumber
 from waihu.domain.timeutil import opt_dt, to_dt, to_ts
-from waihu.adapters.storage.uow import new_uuid
 
 
 class SqlDialerStore:
@@ -137,7 +137,7 @@ class SqlDialerStore:
             if self._contacts:
                 with_due = [c for c in self._contacts if c["has_due"]]
                 without = [c for c in self._contacts if not c["has_due"]]
-                base = dict(state=bindparam("state"), attempts=bindparam("attempts"),
+                base: dict[str, Any] = dict(state=bindparam("state"), attempts=bindparam("attempts"),
                             owner_agent_id=bindparam("owner"),
                             last_outcome=func.coalesce(bindparam("last_outcome"), cc.last_outcome),
                             last_disposition=func.coalesce(bindparam("disp"), cc.last_disposition))

@@ -1,0 +1,180 @@
+"""``waihu demo``: a whole campaign on the simulated telephone network, in virtual time."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from waihu.adapters.simnet.agents import SimAgents
+from waihu.adapters.simnet.loop import VirtualLoop
+from waihu.adapters.simnet.model import AgentModel, CalleeModel, Draws
+from waihu.adapters.simnet.network import SimNetwork
+from waihu.adapters.storage.dialer_store import SqlDialerStore
+from waihu.adapters.storage.models import Agent, AgentSession
+from waihu.bootstrap import Platform
+from waihu.domain.campaigns import ContactState, Disposition
+from waihu.domain.errors import ValidationError
+from waihu.domain.messages import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    CampaignActivated,
+    CampaignDeactivated,
+    Command,
+    Dial,
+    UpdateContact,
+)
+from waihu.domain.timeutil import to_dt
+from waihu.engine.config import CampaignSpec
+from waihu.engine.dialer import Dialer
+from waihu.numbering import normalize
+from waihu.service.campaigns import create_campaign, dispositions_of, find_campaign, spec_for, transition
+from waihu.service.contacts import merge_rows
+from waihu.service.importing.mapping import ParsedRow
+from waihu.service.runtime import DialerRuntime
+from waihu.service.summary import campaign_summary
+from waihu.service.tenants import ensure_tenant
+
+DEFAULT_START = datetime.fromisoformat("2026-01-05T09:00:00+08:00").timestamp()  # a Monday, 09:00 Shanghai
+MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152",
+                   "155", "156", "157", "158", "159", "176", "177", "180", "181", "182", "185", "186",
+                   "187", "188", "189")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍鹏辉玲"
+
+
+@dataclass
+class DemoConfig:
+    agents: int = 20
+    contacts: int = 2000
+    mode: str = "progressive"
+    seed: int = 7
+    start: float = DEFAULT_START
+    hours: float | None = None  # stop the shift after this long (None: run until every contact ends)
+    callee: CalleeModel = field(default_factory=CalleeModel)
+    agent: AgentModel = field(default_factory=AgentModel)
+    tenant: str = "demo"
+    pacer_factory: Any = None
+
+
+def seeded_ids(seed: int) -> Callable[[], str]:
+    rng = random.Random(f"{seed}:ids")
+    return lambda: uuid.UUID(int=rng.getrandbits(128), version=4).hex
+
+
+def demo_rows(n: int, seed: int) -> list[ParsedRow]:
+    rng = random.Random(f"{seed}:contacts")
+    rows: list[ParsedRow] = []
+    seen: set[str] = set()
+    while len(rows) < n:
+        raw = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        if raw in seen:
+            continue
+        try:
+            info = normalize(raw)
+        except ValidationError:
+            continue
+        seen.add(raw)
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        fields: dict[str, str | int | list[str]] = {"age": rng.randint(20, 65), "source": "demo"}
+        rows.append(ParsedRow(row=len(rows) + 2, phones=[info], name=name, fields=fields, attributes={}))
+    return rows
+
+
+def run_demo(platform: Platform, cfg: DemoConfig,
+             progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+    if cfg.agents < 1 or cfg.contacts < 1:
+        raise ValidationError("demo.invalid_size", "the demo needs at least one agent and one contact")
+    new_id = seeded_ids(cfg.seed)
+    start = cfg.start
+    with platform.uow("") as uow:
+        uow.new_id = new_id
+        tid = ensure_tenant(uow, cfg.tenant, start)
+        base = f"demo-{cfg.mode}-seed{cfg.seed}"
+        name, n = base, 1
+        while find_campaign(uow, name) is not None:
+            n += 1
+            name = f"{base}-{n}"
+        campaign = create_campaign(uow, name, start, job_type="marketing", mode=cfg.mode)
+        merge_rows(uow, demo_rows(cfg.contacts, cfg.seed), start, campaign_id=campaign.id, filename="demo")
+        agent_ids = []
+        for i in range(cfg.agents):
+            code = f"SIM{i + 1:04d}"
+            a = uow.session.scalar(select(Agent).where(Agent.tenant_id == tid, Agent.code == code))
+            if a is None:
+                a = Agent(id=new_id(), tenant_id=tid, code=code, name=f"模拟座席 {code}", groups=[],
+                          simulated=True, created_at=to_dt(start))
+                uow.session.add(a)
+            agent_ids.append(a.id)
+        transition(uow, campaign, "start", start)
+        spec = spec_for(campaign, pacer_factory=cfg.pacer_factory)
+        disps = dispositions_of(campaign)
+        uow.commit()
+
+    summary = simulate(platform, tid, campaign.id, spec, disps, agent_ids, cfg, new_id, progress)
+    summary["agents"] = cfg.agents
+    summary["seed"] = cfg.seed
+    return summary
+
+
+def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec, disps: list[Disposition],
+             agent_ids: list[str], cfg: DemoConfig, new_id: Callable[[], str],
+             progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+    """Run one campaign on the simulated network with simulated agents, in virtual time."""
+    start = cfg.start
+    loop = VirtualLoop(start)
+    draws = Draws(cfg.seed)
+    network = SimNetwork(loop, cfg.callee, draws, start)
+    sim_agents = SimAgents(loop, cfg.agent, draws, agent_ids, {campaign_id: disps})
+    engine = Dialer(tid, new_id=new_id)
+    store = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
+    state = {"drained": False, "dials": 0, "ended": 0}
+
+    def observe(cmd: Command, now: float) -> None:
+        if isinstance(cmd, Dial):
+            state["dials"] += 1
+        elif isinstance(cmd, UpdateContact) and cmd.state in (ContactState.FINISHED, ContactState.EXHAUSTED):
+            state["ended"] += 1
+            if progress is not None and state["ended"] % 50 == 0:
+                progress(state["ended"], cfg.contacts, now - start)
+
+    def drained(_cid: str, now: float) -> None:
+        state["drained"] = True
+
+    runtime = DialerRuntime(engine, network, store, loop, [sim_agents], on_drained=drained, observers=[observe])
+    runtime.feed(CampaignActivated(spec), start)
+    for aid in agent_ids:
+        runtime.feed(AgentLoggedIn(aid), start)
+    until = start + cfg.hours * 3600 if cfg.hours is not None else None
+    loop.run(runtime.feed, until=until, stop=lambda: bool(state["drained"]))
+    end = loop.now()
+    if not state["drained"]:
+        runtime.feed(CampaignDeactivated(campaign_id, "stop"), end)
+    for aid in agent_ids:
+        if engine.agents[aid].state.value in ("ready", "break"):
+            runtime.feed(AgentLoggedOut(aid), end)
+    store.flush()
+    with platform.uow(tid) as uow:
+        uow.new_id = new_id
+        for aid in agent_ids:
+            rec = engine.agents[aid]
+            talk = rec.talk_total + (end - rec.talk_started if rec.talk_started is not None else 0.0)
+            uow.session.add(AgentSession(id=new_id(), tenant_id=tid, agent_id=aid, campaign_id=campaign_id,
+                                         login_at=to_dt(start), logout_at=to_dt(end), talk_seconds=round(talk, 3)))
+        c = find_campaign(uow, campaign_id)
+        assert c is not None
+        if state["drained"]:
+            transition(uow, c, "complete", end)
+        uow.commit()
+        summary = campaign_summary(uow, c)
+    if progress is not None:
+        progress(state["ended"], cfg.contacts, end - start)
+    summary["attempts"] = state["dials"]
+    summary["sim_seconds"] = round(end - start, 3)
+    summary["events"] = runtime.events
+    return summary
