@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,10 +29,11 @@ from waihu.domain.messages import (
     Dial,
     UpdateContact,
 )
+from waihu.domain.phone import PhoneNumber
 from waihu.domain.timeutil import to_dt
 from waihu.engine.config import CampaignSpec
 from waihu.engine.dialer import Dialer
-from waihu.numbering import normalize
+from waihu.numbering import NumberInfo, normalize
 from waihu.service.campaigns import create_campaign, dispositions_of, find_campaign, spec_for, transition
 from waihu.service.contacts import merge_rows
 from waihu.service.importing.mapping import ParsedRow
@@ -71,14 +72,21 @@ def demo_rows(n: int, seed: int) -> list[ParsedRow]:
     rng = random.Random(f"{seed}:contacts")
     rows: list[ParsedRow] = []
     seen: set[str] = set()
-    while len(rows) < n:
+    # numbers come from a few hundred 7-digit mobile blocks (a list clusters by region, as real ones do);
+    # every number of a block shares its validity, region, carrier and time zone
+    blocks: list[NumberInfo] = []
+    while len(blocks) < max(1, min(400, n // 20)):
         raw = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-        if raw in seen:
-            continue
         try:
-            info = normalize(raw)
+            blocks.append(normalize(raw))
         except ValidationError:
             continue
+    while len(rows) < n:
+        template = rng.choice(blocks)
+        raw = template.phone.e164[3:10] + f"{rng.randrange(10**4):04d}"
+        if raw in seen:
+            continue
+        info = replace(template, phone=PhoneNumber("+86" + raw))
         seen.add(raw)
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
         fields: dict[str, str | int | list[str]] = {"age": rng.randint(20, 65), "source": "demo"}
@@ -127,6 +135,7 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
              progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
     """Run one campaign on the simulated network with simulated agents, in virtual time."""
     start = cfg.start
+    spec.buffer_size = max(spec.buffer_size, 2 * len(agent_ids), 1000)  # fewer, larger claims
     loop = VirtualLoop(start)
     draws = Draws(cfg.seed)
     network = SimNetwork(loop, cfg.callee, draws, start)
@@ -152,9 +161,12 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
         runtime.feed(AgentLoggedIn(aid), start)
     until = start + cfg.hours * 3600 if cfg.hours is not None else None
     loop.run(runtime.feed, until=until, stop=lambda: bool(state["drained"]))
+    finished = bool(state["drained"])
+    if not finished:  # end of the shift: no new dials; calls in flight and wrap-ups finish
+        runtime.feed(CampaignDeactivated(campaign_id, "stop"), loop.now())
+        if engine.calls or engine.wrapping:
+            loop.run(runtime.feed, stop=lambda: not engine.calls and not engine.wrapping)
     end = loop.now()
-    if not state["drained"]:
-        runtime.feed(CampaignDeactivated(campaign_id, "stop"), end)
     for aid in agent_ids:
         if engine.agents[aid].state.value in ("ready", "break"):
             runtime.feed(AgentLoggedOut(aid), end)
@@ -168,7 +180,7 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
                                          login_at=to_dt(start), logout_at=to_dt(end), talk_seconds=round(talk, 3)))
         c = find_campaign(uow, campaign_id)
         assert c is not None
-        if state["drained"]:
+        if finished:
             transition(uow, c, "complete", end)
         uow.commit()
         summary = campaign_summary(uow, c)
