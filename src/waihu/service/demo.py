@@ -9,17 +9,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from waihu.adapters.simnet.agents import SimAgents
 from waihu.adapters.simnet.loop import VirtualLoop
 from waihu.adapters.simnet.model import AgentModel, CalleeModel, Draws
 from waihu.adapters.simnet.network import SimNetwork
 from waihu.adapters.storage.dialer_store import SqlDialerStore
-from waihu.adapters.storage.models import Agent, AgentSession
+from waihu.adapters.storage.models import Agent, AgentSession, CampaignContact
+from waihu.adapters.storage.uow import UnitOfWork
 from waihu.bootstrap import Platform
-from waihu.domain.campaigns import ContactState, Disposition
-from waihu.domain.errors import ValidationError
+from waihu.domain.campaigns import CampaignState, ContactState, Disposition
+from waihu.domain.errors import Conflict, ValidationError
 from waihu.domain.messages import (
     AgentLoggedIn,
     AgentLoggedOut,
@@ -34,7 +35,14 @@ from waihu.domain.timeutil import to_dt
 from waihu.engine.config import CampaignSpec
 from waihu.engine.dialer import Dialer
 from waihu.numbering import NumberInfo, normalize
-from waihu.service.campaigns import create_campaign, dispositions_of, find_campaign, spec_for, transition
+from waihu.service.campaigns import (
+    create_campaign,
+    dispositions_of,
+    find_campaign,
+    get_campaign,
+    spec_for,
+    transition,
+)
 from waihu.service.contacts import merge_rows
 from waihu.service.importing.mapping import ParsedRow
 from waihu.service.runtime import DialerRuntime
@@ -110,21 +118,47 @@ def run_demo(platform: Platform, cfg: DemoConfig,
             name = f"{base}-{n}"
         campaign = create_campaign(uow, name, start, job_type="marketing", mode=cfg.mode)
         merge_rows(uow, demo_rows(cfg.contacts, cfg.seed), start, campaign_id=campaign.id, filename="demo")
-        agent_ids = []
-        for i in range(cfg.agents):
-            code = f"SIM{i + 1:04d}"
-            a = uow.session.scalar(select(Agent).where(Agent.tenant_id == tid, Agent.code == code))
-            if a is None:
-                a = Agent(id=new_id(), tenant_id=tid, code=code, name=f"模拟座席 {code}", groups=[],
-                          simulated=True, created_at=to_dt(start))
-                uow.session.add(a)
-            agent_ids.append(a.id)
+        agent_ids = simulated_agents(uow, cfg.agents, start, new_id)
         transition(uow, campaign, "start", start)
         spec = spec_for(campaign, pacer_factory=cfg.pacer_factory)
         disps = dispositions_of(campaign)
         uow.commit()
 
     summary = simulate(platform, tid, campaign.id, spec, disps, agent_ids, cfg, new_id, progress)
+    summary["agents"] = cfg.agents
+    summary["seed"] = cfg.seed
+    return summary
+
+
+def simulated_agents(uow: UnitOfWork, count: int, now: float, new_id: Callable[[], str]) -> list[str]:
+    """Ids of ``count`` simulated agents of the tenant (SIM0001, ...), created when missing."""
+    ids = []
+    for i in range(count):
+        code = f"SIM{i + 1:04d}"
+        a = uow.session.scalar(select(Agent).where(Agent.tenant_id == uow.tenant_id, Agent.code == code))
+        if a is None:
+            a = Agent(id=new_id(), tenant_id=uow.tenant_id, code=code, name=f"模拟座席 {code}", groups=[],
+                      simulated=True, created_at=to_dt(now))
+            uow.session.add(a)
+        ids.append(a.id)
+    return ids
+
+
+def run_campaign_simulated(platform: Platform, tid: str, name: str, cfg: DemoConfig,
+                           progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+    """Dial a running campaign on the simulated network with simulated agents (virtual time)."""
+    new_id = seeded_ids(cfg.seed)
+    with platform.uow(tid) as uow:
+        c = get_campaign(uow, name)
+        if c.state != CampaignState.RUNNING.value:
+            raise Conflict("campaign.not_running", "start the campaign first (waihu campaign start)")
+        agent_ids = simulated_agents(uow, cfg.agents, cfg.start, new_id)
+        spec = spec_for(c, pacer_factory=cfg.pacer_factory)
+        disps = dispositions_of(c)
+        cfg.contacts = int(uow.session.scalar(select(func.count()).where(
+            CampaignContact.campaign_id == c.id, CampaignContact.tenant_id == tid)) or 0)
+        uow.commit()
+    summary = simulate(platform, tid, c.id, spec, disps, agent_ids, cfg, new_id, progress)
     summary["agents"] = cfg.agents
     summary["seed"] = cfg.seed
     return summary

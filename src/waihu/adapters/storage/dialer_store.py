@@ -53,6 +53,7 @@ class SqlDialerStore:
         self._records: dict[str, dict[str, Any]] = {}  # customer-record accumulation per contact
         self._disps: list[dict[str, Any]] = []
         self._holds: list[dict[str, Any]] = []
+        self._stages: dict[str, dict[str, Any]] = {}  # contact -> follow-up stage reached
         self.cdr_count = 0
 
     # ------------------------------------------------------------------ reads
@@ -97,6 +98,8 @@ class SqlDialerStore:
                     "owner": cmd.owner_agent_id, "disp": cmd.disposition,
                     "due": opt_dt(cmd.next_attempt_at), "has_due": cmd.next_attempt_at is not None})
             elif isinstance(cmd, WriteDisposition):
+                if cmd.stage is not None:
+                    self._stages[cmd.contact_id] = {"b_id": cmd.contact_id, "stage": cmd.stage}
                 self._disps.append({"id": self.new_id(), "tenant_id": self.tenant_id, "call_id": cmd.call_id,
                                     "campaign_id": cmd.campaign_id, "contact_id": cmd.contact_id,
                                     "agent_id": cmd.agent_id, "code": cmd.code, "note": cmd.note,
@@ -126,7 +129,7 @@ class SqlDialerStore:
         acc.update(at=to_dt(r.end_at), outcome=r.outcome.value, campaign=r.campaign_id)
 
     def flush(self) -> None:
-        if not (self._cdrs or self._contacts or self._disps or self._holds):
+        if not (self._cdrs or self._contacts or self._disps or self._holds or self._stages):
             return
         cc, ct = CampaignContact, Contact
         with self.engine.begin() as conn:
@@ -152,7 +155,10 @@ class SqlDialerStore:
                     conn.execute(update(cc).where(where).values(**base), without)
             if self._disps:
                 conn.execute(insert(DispositionRecord), self._disps)
+            if self._stages:
+                conn.execute(update(ct).where(ct.id == bindparam("b_id")).values(follow_up_stage=bindparam("stage")),
+                             list(self._stages.values()))
             if self._holds:
                 conn.execute(insert(DialDecision), self._holds)
         self._cdrs, self._contacts, self._disps, self._holds = [], [], [], []
-        self._records = {}
+        self._records, self._stages = {}, {}
