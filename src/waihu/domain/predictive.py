@@ -35,8 +35,8 @@ _TAIL_OBS = 5  # conditional survival needs at least this many observations beyo
 
 
 class PredictivePacer:
-    def __init__(self, *, min_interval: float = 0.25, kp: float = 0.15, ki: float = 0.002,
-                 bias: float = math.log(3.0), margin: float = 1.0, memory: float = 400.0,
+    def __init__(self, *, min_interval: float = 0.25, kp: float = 0.2, ki: float = 0.001,
+                 bias: float = math.log(0.3), margin: float = 1.0, memory: float = 400.0,
                  warm_talks: int = 20, warm_calls: int = 20) -> None:
         self.name = "predictive"
         self.min_interval = min_interval
@@ -194,24 +194,29 @@ class PredictivePacer:
         new = self._call_row(0, p)
         p_h = new[-1]
         n = 0
-        risk = max(expected_excess(mean[k], var[k]) for k in range(k_n))
-        risk0 = risk
+        risks = [expected_excess(mean[k], var[k]) for k in range(k_n)]
+        risk0 = max(risks)
+        marginal = 0.0
         if p_h > 0:
+            # the marginal call's abandon risk: the largest increase of expected overflow over the deadlines
             limit = tau * p_h
             new_var = [q * (1.0 - q) for q in new]
             cap = min(room, 100_000)
             while n < cap:
                 m = n + 1
-                nxt = max(expected_excess(mean[k] + m * new[k], var[k] + m * new_var[k]) for k in range(k_n))
-                if nxt - risk > limit:
+                nxt = [expected_excess(mean[k] + m * new[k], var[k] + m * new_var[k]) for k in range(k_n)]
+                marginal = max(nxt[k] - risks[k] for k in range(k_n))
+                if marginal > limit:
                     break
-                n, risk = m, nxt
+                n, risks = m, nxt
+        risk = max(risks)
         return PacingDecision(n, {
             "ready": snap.ready, "ringing": len(snap.ringing_since), "waiting": snap.waiting,
             "talking": sum(talking.values()), "wrap_up": sum(wrapping.values()), "p_answer": round(p, 4),
             "expected_answers": round(answers, 3), "expected_freed": round(freed, 3),
             "expected_abandons": round(risk0, 4), "tau": round(tau, 5), "target_eff": round(target_eff, 5),
-            "slack": round(slack, 3), "placed_risk": round(risk, 4)})
+            "slack": round(slack, 3), "placed_risk": round(risk, 4),
+            "marginal_risk": round(marginal / p_h if p_h > 0 else 0.0, 5)})
 
     def _threshold(self, snap: PacingSnapshot) -> tuple[float, float, float]:
         """The PI controller: a risk threshold from the slack in the campaign's abandon count."""
@@ -221,7 +226,7 @@ class PredictivePacer:
         target_eff = max(0.5 * target, target - margin)
         slack = target_eff * answered - abandoned
         self.integral += self.ki * slack * (answered - self._last_answered)
-        self.integral = max(-6.0, min(3.0, self.integral))
+        self.integral = max(-3.0, min(3.0, self.integral))
         self._last_answered = answered
         prop = max(-4.0, min(2.0, self.kp * slack))
         tau = min(1.0, target * math.exp(self.bias + self.integral + prop))
