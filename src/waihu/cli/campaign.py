@@ -149,11 +149,10 @@ def run(
 ) -> None:
     """Dial a running campaign on the simulated network with simulated agents, in virtual time.
     / 在模拟网络上用模拟座席拨打运行中的任务（虚拟时间）。"""
-    from waihu.cli.demo import _pacer_factory
     from waihu.service.demo import DemoConfig, run_campaign_simulated
 
     with errors(as_json):
         p = platform(database_url)
         tid = tenant_id(p, tenant)
-        cfg = DemoConfig(agents=agents, seed=seed, start=p.clock.now(), hours=hours, pacer_factory=_pacer_factory())
+        cfg = DemoConfig(agents=agents, seed=seed, start=p.clock.now(), hours=hours)
         _show(run_campaign_simulated(p, tid, name, cfg), as_json)

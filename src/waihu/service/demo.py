@@ -68,7 +68,6 @@ class DemoConfig:
     callee: CalleeModel = field(default_factory=CalleeModel)
     agent: AgentModel = field(default_factory=AgentModel)
     tenant: str = "demo"
-    pacer_factory: Any = None
 
 
 def seeded_ids(seed: int) -> Callable[[], str]:
@@ -120,7 +119,7 @@ def run_demo(platform: Platform, cfg: DemoConfig,
         merge_rows(uow, demo_rows(cfg.contacts, cfg.seed), start, campaign_id=campaign.id, filename="demo")
         agent_ids = simulated_agents(uow, cfg.agents, start, new_id)
         transition(uow, campaign, "start", start)
-        spec = spec_for(campaign, pacer_factory=cfg.pacer_factory)
+        spec = spec_for(campaign)
         disps = dispositions_of(campaign)
         uow.commit()
 
@@ -153,7 +152,7 @@ def run_campaign_simulated(platform: Platform, tid: str, name: str, cfg: DemoCon
         if c.state != CampaignState.RUNNING.value:
             raise Conflict("campaign.not_running", "start the campaign first (waihu campaign start)")
         agent_ids = simulated_agents(uow, cfg.agents, cfg.start, new_id)
-        spec = spec_for(c, pacer_factory=cfg.pacer_factory)
+        spec = spec_for(c)
         disps = dispositions_of(c)
         cfg.contacts = int(uow.session.scalar(select(func.count()).where(
             CampaignContact.campaign_id == c.id, CampaignContact.tenant_id == tid)) or 0)
