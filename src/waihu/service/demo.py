@@ -193,12 +193,12 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     for aid in agent_ids:
         runtime.feed(AgentLoggedIn(aid), start)
     until = start + cfg.hours * 3600 if cfg.hours is not None else None
-    loop.run(runtime.feed, until=until, stop=lambda: bool(state["drained"]))
+    loop.run(runtime.deliver, until=until, stop=lambda: bool(state["drained"]))
     finished = bool(state["drained"])
     if not finished:  # end of the shift: no new dials; calls in flight and wrap-ups finish
         runtime.feed(CampaignDeactivated(campaign_id, "stop"), loop.now())
         if engine.calls or engine.wrapping:
-            loop.run(runtime.feed, stop=lambda: not engine.calls and not engine.wrapping)
+            loop.run(runtime.deliver, stop=lambda: not engine.calls and not engine.wrapping)
     end = loop.now()
     for aid in agent_ids:
         if engine.agents[aid].state.value in ("ready", "break"):
