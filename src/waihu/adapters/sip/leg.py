@@ -116,6 +116,7 @@ class CallLeg:
             return
         self.cancelled = True
         self._cancel_timers()
+        self.log("out", "CANCEL", 0)  # sent by the transaction layer, past the UA's log hook
         self.ua.recvEvent(CCEventDisconnect())
         self._t_cancel = Timer(self._cancel_expired, self.trunk.cancel_grace)
 
