@@ -46,6 +46,7 @@ class _Recorder:
         self.answered = 0
         self.failed = 0
         self.unexpected = 0
+        self.unexpected_by: dict[str, int] = {}
         self.finished = asyncio.Event()
         self.expected = 0
 
@@ -84,6 +85,8 @@ class _Recorder:
             ok = call.kind == sipp.ANSWER and call.answer_at is not None and event.by == "callee"
         if not ok:
             self.unexpected += 1
+            what = f"{call.kind}:{cause.value if cause else 'ended'}/{code if code else getattr(event, 'by', '')}"
+            self.unexpected_by[what] = self.unexpected_by.get(what, 0) + 1
         rec = CallRecord(event.call_id, "bench", "bench", event.call_id, event.call_id, 1, call.dial_at, now,
                          outcome, cause, code, ring_at=call.ring_at, answer_at=call.answer_at, trunk_id="sipp",
                          hangup_by=getattr(event, "by", None))
@@ -152,6 +155,7 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
         "failed": rec.failed,
         "unexpected_failures": rec.unexpected + missing,
         "cdrs": len(store.cdrs),
+        "unexpected_by": rec.unexpected_by,
         "cpu_seconds": round(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime, 2),
         "rss_mb": round(ru1.ru_maxrss / 1024, 1),
     }

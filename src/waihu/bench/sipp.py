@@ -127,8 +127,8 @@ UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       m=audio [media_port] RTP/AVP 8
       a=rtpmap:8 PCMA/8000
   ]]></send>
-  <recv response="180" optional="true"/>
   <recv response="486" optional="true" next="busy"/>
+  <recv response="180"/>
   <recv response="200" timeout="@RING_MS@" ontimeout="cancel"/>
   <send><![CDATA[
       ACK sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
@@ -196,17 +196,26 @@ def free_udp_port() -> int:
         return port
 
 
+def udp_bound(port: int) -> bool:
+    """Whether a UDP socket is bound to ``port`` (Linux: read /proc, never bind it ourselves)."""
+    suffix = f":{port:04X}"
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        if any(line.split()[1].endswith(suffix) for line in lines if len(line.split()) > 1):
+            return True
+    return False
+
+
 def wait_bound(port: int, timeout: float = 5.0) -> None:
-    """Wait until something (SIPp) has bound the UDP port on loopback."""
+    """Wait until something (SIPp) has bound the UDP port."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"SIPp did not bind 127.0.0.1:{port}")
+    while not udp_bound(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"SIPp did not bind UDP port {port}")
+        time.sleep(0.02)
 
 
 def start_uas(workdir: Path, hold: float, port: int) -> subprocess.Popen[bytes]:
@@ -230,7 +239,8 @@ def run_reference_uac(workdir: Path, numbers: list[str], cps: float, uas_port: i
     inf.write_text("SEQUENTIAL\n" + "".join(f"{n};\n" for n in numbers))
     args = [require_sipp(), "127.0.0.1:" + str(uas_port), "-sf", str(scenario), "-inf", str(inf),
             "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port()), "-cp", str(free_udp_port()),
-            "-ci", "127.0.0.1", "-nostdin", "-r", str(cps), "-m", str(len(numbers)), "-trace_stat", "-fd", "1",
+            "-ci", "127.0.0.1", "-nostdin", "-r", str(cps), "-m", str(len(numbers)), "-l", "200000",
+            "-trace_stat", "-fd", "1",
             "-stf", str(workdir / "uac_stat.csv"), "-max_socket", "65000"]
     with (workdir / "uac.out").open("wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)  # noqa: S603 (our own argv)

@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from waihu.adapters.realtime import AsyncioScheduler
 from waihu.adapters.sip.config import SipTrunk
 from waihu.adapters.sip.stack import SipStack
 from waihu.adapters.sip.telephony import SipTelephony
+from waihu.bench.sipp import wait_bound
 from waihu.domain.messages import CallAnswered, CallEnded, CallFailed, Dial, Event
 from waihu.domain.phone import PhoneNumber
 
@@ -61,13 +62,13 @@ def sipp(tmp_path: Path) -> Iterator[object]:
     started: list[Sipp] = []
 
     def start(scenario: str, *, hold_ms: int = 300, calls: int | None = None, subs: dict[str, str] | None = None,
-              extra: tuple[str, ...] = ()) -> Sipp:
+              extra: tuple[str, ...] = (), port: int | None = None) -> Sipp:
         text = (SCENARIOS / scenario).read_text()
         for k, v in (subs or {}).items():
             text = text.replace(f"@{k}@", v)
         path = tmp_path / f"{len(started)}-{scenario}"
         path.write_text(text)
-        port = free_port()
+        port = port or free_port()
         log = tmp_path / f"{len(started)}-sipp.out"
         args = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_port()),
                 "-cp", str(free_port()), "-ci", "127.0.0.1", "-nostdin",
@@ -79,6 +80,7 @@ def sipp(tmp_path: Path) -> Iterator[object]:
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
         s = Sipp(proc, port, log)
         started.append(s)
+        wait_bound(port)
         return s
 
     yield start
@@ -146,6 +148,14 @@ def make_telephony(stack: SipStack, trunk: SipTrunk, rec: Recorder) -> tuple[Sip
 
 def dial(call_id: str, ring_timeout: float = 10.0, number: str = "+8613912345678") -> Dial:
     return Dial(call_id, "camp", f"contact-{call_id}", PhoneNumber(number), ring_timeout)
+
+
+async def until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait (polling) until ``cond()`` holds; fail after ``timeout`` seconds."""
+    async def poll() -> None:
+        while not cond():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(poll(), timeout)
 
 
 async def settle(stack: SipStack, sched: AsyncioScheduler) -> None:

@@ -4,7 +4,8 @@ A trunk goes down after ``down_after`` failed probes in a row (no answer within 
 own timeout, or a 5xx/6xx) and comes back up after ``up_after`` good ones (any response below
 500: a 404 or 405 still proves the trunk is alive). sippy's own transaction timeout for
 OPTIONS is 32 s, far too long for a probe, so each probe has its own timer; a response that
-arrives after it is ignored.
+arrives after it is ignored. The next probe goes out ``options_interval`` after the previous
+one's result, so there is never more than one probe in flight per trunk.
 """
 
 from __future__ import annotations
@@ -85,7 +86,6 @@ class TrunkProber:
             self._result(seq, False, None)
         else:
             self._deadline = Timer(lambda: self._result(seq, False, None), t.options_timeout)
-        self._next = Timer(self._probe, t.options_interval)
 
     def _answered(self, seq: int, resp: Any) -> None:
         code = resp.getSCode()[0]
@@ -101,3 +101,4 @@ class TrunkProber:
             self._deadline.cancel()
             self._deadline = None
         self.health.record(ok, code)
+        self._next = Timer(self._probe, self.trunk.options_interval)  # one probe in flight at a time

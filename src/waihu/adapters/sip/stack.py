@@ -118,7 +118,7 @@ def options_request(host: str, port: int, from_user: str) -> Any:
     fr0m = SipFrom(address=SipAddress(url=SipURL(username=from_user)))
     fr0m.genTag()
     to = SipTo(address=SipAddress(url=SipURL(host=host, port=port)))
-    return SipRequest(method="OPTIONS", ruri=ruri, fr0m=fr0m, to=to, callid=SipCallId(), target=(host, port))
+    return SipRequest(method="OPTIONS", ruri=ruri, fr0m=fr0m, to=to, callid=SipCallId(), target=((host, port), "udp"))
 
 
 def registration(global_config: dict[str, Any], user: str, host: str, port: int, password: str | None,
@@ -126,7 +126,7 @@ def registration(global_config: dict[str, Any], user: str, host: str, port: int,
     aor = SipURL(username=user, host=host, port=port)
     contact = SipURL(username=user)
     return SipRegistrationAgent(global_config, aor, contact, user=user, passw=password, exp=expires,
-                                target=(host, port))
+                                target=((host, port), "udp"))
 
 
 class SipStack:

@@ -110,6 +110,10 @@ class SipTelephony:
     def agent_state(self, agent_id: str) -> str:
         return self.agents.state(agent_id)
 
+    def agent_trace(self, agent_id: str) -> tuple[LogEntry, ...]:
+        leg = self.agents.legs.get(agent_id)
+        return tuple(leg.entries) if leg is not None else ()
+
     # ------------------------------------------------------------------ traces
     def trace(self, call_id: str) -> CallTrace | None:
         """The signaling log of a finished call (kept for the last ``keep_traces`` calls)."""
