@@ -7,6 +7,7 @@ decisions; a table is rebuilt only when enough new observations have arrived.
 from __future__ import annotations
 
 import math
+import struct
 
 
 class Histogram:
@@ -72,6 +73,10 @@ class ForgettingRate:
         self.value += w * ((1.0 if success else 0.0) - self.value)
 
 
+_SQRT2 = math.sqrt(2.0)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
 def expected_excess(mean: float, var: float) -> float:
     """E[(X - 0.5)^+] for an integer X approximated by a normal with this mean and variance."""
     m = mean - 0.5
@@ -79,4 +84,22 @@ def expected_excess(mean: float, var: float) -> float:
         return m if m > 0 else 0.0
     s = math.sqrt(var)
     z = m / s
-    return m * 0.5 * math.erfc(-z / math.sqrt(2.0)) + s * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    return m * 0.5 * math.erfc(-z / _SQRT2) + s * math.exp(-0.5 * z * z) / _SQRT2PI
+
+
+# Fixed-point vectors packed in one integer: field i holds round(x * 2^32) in bits 64i..64i+63, so
+# that adding integers adds whole vectors exactly (order-independent), as long as no field sum
+# reaches 2^64 (2^32 unit values).
+UNIT = 2.0 ** -32
+_SCALE = 2.0 ** 32
+
+
+def pack(values: list[float], first: int = 0) -> int:
+    """``values`` (each in [0, 2^32)) as fields ``first``, ``first + 1``, ..."""
+    raw = struct.pack(f"<{len(values)}Q", *[int(v * _SCALE + 0.5) for v in values])
+    return int.from_bytes(raw, "little") << (64 * first)
+
+
+def unpack(total: int, fields: int) -> tuple[int, ...]:
+    """The ``fields`` 64-bit fields of a packed sum, in units of ``UNIT``."""
+    return struct.unpack(f"<{fields}Q", total.to_bytes(8 * fields, "little"))

@@ -26,11 +26,14 @@ flight than ready agents: no answered call can then wait for an agent.
 from __future__ import annotations
 
 import math
+from collections import Counter
+from operator import mul
 
-from waihu.domain.estimators import ForgettingRate, Histogram, expected_excess
+from waihu.domain.estimators import UNIT, ForgettingRate, Histogram, expected_excess, pack, unpack
 from waihu.domain.pacing import Observation, ObservationKind, PacingDecision, PacingSnapshot, line_room
 
 CHECKPOINTS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 22, 27)
+_K = len(CHECKPOINTS)
 _TAIL_OBS = 5  # conditional survival needs at least this many observations beyond the elapsed time
 
 
@@ -51,10 +54,16 @@ class PredictivePacer:
         self._last_answered = 0
         self._last_at = -math.inf
         self._last_ready = -1
-        self._talk_rows: dict[int, list[float]] = {}
-        self._wrap_rows: dict[int, list[float]] = {}
-        self._call_rows: dict[int, list[float]] = {}
+        # forecast rows packed as fixed-point fields (see ``estimators.pack``), per elapsed second:
+        # agents' P(free by t) in fields 0..13, every row's variance in 14..27, calls' P(answered by t)
+        # in 28..41, so that one integer sum adds up a whole forecast exactly, in any order
+        self._talk_rows: dict[int, int] = {}
+        self._wrap_rows: dict[int, int] = {}
+        self._call_rows: dict[int, int] = {}
+        self._ends: list[float] = []  # P(talk ends in second i), padded with zeros
+        self._after_wrap: list[float] = []  # P(wrap-up shorter than k seconds)
         self._rows_p = -1.0
+        self._new_q: list[float] = []  # a new call's row
         self._st: list[float] = []
         self._sw: list[float] = []
         self._talk_cap = 0
@@ -83,55 +92,56 @@ class PredictivePacer:
     def _refresh(self, deadline: int) -> None:
         if not (self.talk.stale() or self.wrap.stale() or deadline != self._deadline):
             return
-        self._st, self._sw = self.talk.survival(), self.wrap.survival()
-        self._talk_cap = _cap(self._st, self.talk.n)
-        self._wrap_cap = _cap(self._sw, self.wrap.n)
+        self._st, self._sw = st, sw = self.talk.survival(), self.wrap.survival()
+        self._talk_cap = _cap(st, self.talk.n)
+        self._wrap_cap = _cap(sw, self.wrap.n)
         self._talk_rows.clear()
         self._wrap_rows.clear()
         self._deadline = deadline
+        horizon = CHECKPOINTS[-1] + deadline
+        last, lw = len(st) - 1, len(sw) - 1
+        self._ends = [st[min(i, last)] - st[min(i + 1, last)] for i in range(len(st) + horizon)]
+        self._after_wrap = [1.0 - sw[min(k, lw)] for k in range(horizon)]
 
-    def _talk_row(self, e: int) -> list[float]:
-        e = min(e, self._talk_cap)
+    def _talk_row(self, e: int) -> int:
+        """P(an agent talking for ``e`` seconds is free by each checkpoint + the deadline), packed."""
         row = self._talk_rows.get(e)
         if row is None:
-            st, sw, d = self._st, self._sw, self._deadline
-            last = len(st) - 1
-            base = st[e]
-            row = []
+            base = self._st[e]
+            ends, after = self._ends, self._after_wrap
+            q = []
             for j in CHECKPOINTS:
-                t = j + d
-                acc = 0.0
-                for s in range(t):
-                    ends = st[min(e + s, last)] - st[min(e + s + 1, last)]
-                    if ends > 0.0:
-                        acc += ends * (1.0 - sw[min(t - s - 1, len(sw) - 1)])
-                row.append(min(1.0, acc / base) if base > 0 else 0.0)
-            self._talk_rows[e] = row
+                t = j + self._deadline
+                # the call ends in second e + s, then the wrap-up takes under t - s - 1 seconds
+                acc = sum(map(mul, ends[e:e + t], after[t - 1::-1])) if t > 0 else 0.0
+                q.append(min(1.0, acc / base) if base > 0 else 0.0)
+            row = self._talk_rows[e] = _pack_row(q, 0)
         return row
 
-    def _wrap_row(self, w: int) -> list[float]:
-        w = min(w, self._wrap_cap)
+    def _wrap_row(self, w: int) -> int:
         row = self._wrap_rows.get(w)
         if row is None:
             sw, d = self._sw, self._deadline
             last = len(sw) - 1
             base = sw[w]
-            row = [(base - sw[min(w + j + d, last)]) / base if base > 0 else 1.0 for j in CHECKPOINTS]
-            self._wrap_rows[w] = row
+            q = [(base - sw[min(w + j + d, last)]) / base if base > 0 else 1.0 for j in CHECKPOINTS]
+            row = self._wrap_rows[w] = _pack_row(q, 0)
         return row
 
-    def _call_row(self, a: int, p: float) -> list[float]:
+    def _call_q(self, a: int, p: float) -> list[float]:
+        """P(a call ringing for ``a`` seconds is answered by each checkpoint)."""
+        sr, su = self.ring.survival(), self.noans.survival()
+        last = len(sr) - 1
+        a = min(a, last)
+        den = p * sr[a] + (1.0 - p) * su[a]
+        if den <= 1e-12:
+            return [0.0] * len(CHECKPOINTS)
+        return [p * (sr[a] - sr[min(a + j, last)]) / den for j in CHECKPOINTS]
+
+    def _call_row(self, a: int, p: float) -> int:
         row = self._call_rows.get(a)
         if row is None:
-            sr, su = self.ring.survival(), self.noans.survival()
-            last = len(sr) - 1
-            a = min(a, last)
-            den = p * sr[a] + (1.0 - p) * su[a]
-            if den <= 1e-12:
-                row = [0.0] * len(CHECKPOINTS)
-            else:
-                row = [p * (sr[a] - sr[min(a + j, last)]) / den for j in CHECKPOINTS]
-            self._call_rows[a] = row
+            row = self._call_rows[a] = _pack_row(self._call_q(a, p), 2 * _K)
         return row
 
     # ------------------------------------------------------------------ decision
@@ -154,44 +164,37 @@ class PredictivePacer:
             self.noans.survival()
             self._call_rows.clear()
             self._rows_p = p
+            self._new_q = self._call_q(0, p)
+            self._call_rows[0] = _pack_row(self._new_q, 2 * _K)
         tau, target_eff, slack = self._threshold(snap)
 
-        k_n = len(CHECKPOINTS)
-        mean = [float(snap.waiting - snap.ready)] * k_n  # D(t) - A(t)
-        var = [0.0] * k_n
-        ages: dict[int, int] = {}
-        for t0 in snap.ringing_since:
+        k_n = _K
+        total = 0  # the packed sum of every row
+        for t0, c in Counter(snap.ringing_since).items():
             a = int(now - t0)
-            ages[a] = ages.get(a, 0) + 1
-        answers = 0.0
-        for a, c in ages.items():
-            row = self._call_row(a, p)
-            for k in range(k_n):
-                q = row[k]
-                mean[k] += c * q
-                var[k] += c * q * (1.0 - q)
-            answers += c * row[-1]
-        talking: dict[int, int] = {}
-        wrapping: dict[int, int] = {}
+            total += c * (self._call_rows.get(a) or self._call_row(a, p))
+        talking = wrapping = 0
+        tcap, wcap = self._talk_cap, self._wrap_cap
+        trows, wrows = self._talk_rows, self._wrap_rows
         for ag in snap.agents:
             st = ag.state
             if st == "talking":
                 e = int(now - ag.since)
-                talking[e] = talking.get(e, 0) + 1
+                e = e if e < tcap else tcap  # beyond the cap, the cap's row
+                total += trows.get(e) or self._talk_row(e)
+                talking += 1
             elif st == "wrap_up":
                 w = int(now - ag.since)
-                wrapping[w] = wrapping.get(w, 0) + 1
-        freed = 0.0
-        for groups, fn in ((talking, self._talk_row), (wrapping, self._wrap_row)):
-            for key, c in groups.items():
-                row = fn(key)
-                for k in range(k_n):
-                    q = row[k]
-                    mean[k] -= c * q
-                    var[k] += c * q * (1.0 - q)
-                freed += c * row[-1]
+                w = w if w < wcap else wcap
+                total += wrows.get(w) or self._wrap_row(w)
+                wrapping += 1
+        f = unpack(total, 3 * _K)
+        base = float(snap.waiting - snap.ready)
+        mean = [base + (f[2 * _K + k] - f[k]) * UNIT for k in range(k_n)]  # D(t) - A(t)
+        var = [f[_K + k] * UNIT for k in range(k_n)]
+        answers, freed = f[3 * _K - 1] * UNIT, f[_K - 1] * UNIT
 
-        new = self._call_row(0, p)
+        new = self._new_q
         p_h = new[-1]
         n = 0
         risks = [expected_excess(mean[k], var[k]) for k in range(k_n)]
@@ -212,7 +215,7 @@ class PredictivePacer:
         risk = max(risks)
         return PacingDecision(n, {
             "ready": snap.ready, "ringing": len(snap.ringing_since), "waiting": snap.waiting,
-            "talking": sum(talking.values()), "wrap_up": sum(wrapping.values()), "p_answer": round(p, 4),
+            "talking": talking, "wrap_up": wrapping, "p_answer": round(p, 4),
             "expected_answers": round(answers, 3), "expected_freed": round(freed, 3),
             "expected_abandons": round(risk0, 4), "tau": round(tau, 5), "target_eff": round(target_eff, 5),
             "slack": round(slack, 3), "placed_risk": round(risk, 4),
@@ -231,6 +234,11 @@ class PredictivePacer:
         prop = max(-4.0, min(2.0, self.kp * slack))
         tau = min(1.0, target * math.exp(self.bias + self.integral + prop))
         return tau, target_eff, slack
+
+
+def _pack_row(q: list[float], first: int) -> int:
+    """One row: its probabilities from field ``first`` on, their Bernoulli variances from ``_K`` on."""
+    return pack(q, first) + pack([x * (1.0 - x) for x in q], _K)
 
 
 def _cap(surv: list[float], n: int) -> int:

@@ -255,7 +255,9 @@ class Dialer:
                 return
 
     def _serve_ready_agents(self, now: float, out: Out) -> None:
-        runs = [r for r in self.campaigns.values() if r.active and r.has_work()]
+        # only campaigns that can give a ready agent work: agent-driven ones with contacts, or callbacks
+        runs = [r for r in self.campaigns.values()
+                if r.active and ((r.buffer and r.spec.mode in AGENT_DRIVEN) or any(r.callbacks.values()))]
         if not runs:
             return
         for agent in list(self.ready.values()):
