@@ -2,7 +2,8 @@
 
 Each (strategy, seed) run drives the real engine and runtime over the simulated network on a
 virtual clock: a warm-up, then the measured shift. Strategies compared on one seed see the same
-callees (common random numbers). Runs are spread over processes.
+callees (common random numbers). Runs are spread over processes; the hindsight search for
+VICIdial's RATIO level (``waihu.bench.ratio_search``) runs alongside the other strategies.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from waihu.adapters.simnet.agents import SimAgents
 from waihu.adapters.simnet.loop import VirtualLoop
 from waihu.adapters.simnet.model import AgentModel, CalleeModel, Draws
 from waihu.adapters.simnet.network import SimNetwork
+from waihu.bench.ratio_search import RatioSearch
 from waihu.domain.calls import LossCause
 from waihu.domain.campaigns import DialMode, Disposition, RetryPolicy
 from waihu.domain.messages import AgentLoggedIn, CallFailed, CampaignActivated, Command, Dial, WriteCdr
@@ -159,49 +161,46 @@ def summarise(sc: Scenario, runs: Sequence[dict[str, Any]], extra: dict[str, Any
     return out
 
 
-def _search_ratio(sc: Scenario, seeds: list[int], submit: Callable[..., Future[dict[str, Any]]],
-                  ) -> tuple[float, list[dict[str, Any]]]:
-    """The highest dial level on a 0.1 grid whose worst seed keeps abandon at or under the target
-    (abandons grow with the level, so a bisection over the grid finds it)."""
-    cache: dict[int, list[dict[str, Any]]] = {}
-
-    def runs(tenths: int) -> list[dict[str, Any]]:
-        if tenths not in cache:
-            futs = [submit(_run, ("vicidial_ratio", sc, s, {"level": tenths / 10})) for s in seeds]
-            cache[tenths] = [f.result() for f in futs]
-        return cache[tenths]
-
-    def ok(tenths: int) -> bool:
-        worst: float = max(r["abandon_rate"] for r in runs(tenths))
-        return worst <= sc.abandon_target + 1e-12
-
-    lo, hi = 10, 20  # level 1.0 keeps no more calls than ready agents: never abandons
-    while ok(hi) and hi < 400:
-        lo, hi = hi, hi * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo / 10, runs(lo)
-
-
 def bench(sc: Scenario, *, seed: int = 1, seeds: int = 1, jobs: int | None = None) -> dict[str, Any]:
     seed_list = [seed + i for i in range(seeds)]
     jobs = jobs or min(os.cpu_count() or 1, 2 * len(STRATEGIES) * seeds)
     params: dict[str, dict[str, Any]] = {"power": {"ratio": sc.power_ratio}}
+    # the longest runs first; the RATIO search's runs go ahead of these whenever it needs one
+    order = ("predictive", "vicidial_adaptive", "power", "progressive")
+    queue = [(s, k) for s in order for k in seed_list]
+    search = RatioSearch(seed_list, sc.abandon_target)
+    results: dict[str, dict[int, dict[str, Any]]] = {s: {} for s in order}
+    running: dict[Future[dict[str, Any]], tuple[str, int, int]] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futs = {s: [pool.submit(_run, (s, sc, k, params.get(s, {}))) for k in seed_list]
-                for s in STRATEGIES if s != "vicidial_ratio"}
-        level, ratio_runs = _search_ratio(sc, seed_list, pool.submit)
-        results = {s: [f.result() for f in fs] for s, fs in futs.items()}
+        while True:
+            while len(running) < jobs:
+                busy = {(t, k) for (s, t, k) in running.values() if s == "vicidial_ratio"}
+                want = [w for w in search.wanted() if w not in busy]
+                if want:
+                    tenths, k = want[0]
+                    job = ("vicidial_ratio", sc, k, {"level": tenths / 10})
+                    running[pool.submit(_run, job)] = ("vicidial_ratio", tenths, k)
+                elif queue:
+                    s, k = queue.pop(0)
+                    running[pool.submit(_run, (s, sc, k, params.get(s, {})))] = (s, 0, k)
+                else:
+                    break
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                s, tenths, k = running.pop(fut)
+                if s == "vicidial_ratio":
+                    search.record(tenths, k, fut.result())
+                else:
+                    results[s][k] = fut.result()
+    level, ratio_runs = search.answer()
     strategies: dict[str, Any] = {}
     for s in STRATEGIES:
         if s == "vicidial_ratio":
-            strategies[s] = summarise(sc, ratio_runs, {"level": level})
+            strategies[s] = summarise(sc, ratio_runs, {"level": level, "search_runs": len(search.results)})
         else:
-            strategies[s] = summarise(sc, results[s])
+            strategies[s] = summarise(sc, [results[s][k] for k in seed_list])
     p = sc.answer_rate
     return {"scenario": {**asdict(sc), "seed": seed, "seeds": seeds, "closed_form_progressive":
                          sc.closed_form() if sc.answer_rate_end is None else None,

@@ -20,15 +20,17 @@ GPLv2 sources); see ``docs/pacing.md`` for what we followed and where we had to 
 from __future__ import annotations
 
 from collections import deque
+from operator import attrgetter
 
 from waihu.domain.pacing import Observation, ObservationKind, PacingDecision, PacingSnapshot, line_room
 
 _IN_CALL = "talking"
+_STATE = attrgetter("state")
 
 
 def _active_agents(snap: PacingSnapshot) -> tuple[int, int]:
     """(ready, in a call) among the campaign's agents."""
-    talking = sum(1 for a in snap.agents if a.state == _IN_CALL)
+    talking = list(map(_STATE, snap.agents)).count(_IN_CALL)
     return snap.ready, talking
 
 

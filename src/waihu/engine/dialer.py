@@ -297,8 +297,14 @@ class Dialer:
         pacer = run.spec.pacer
         if pacer is None or not run.eligible:
             return
-        ready = sum(1 for a in self.ready.values() if a.agent_id in run.eligible)
-        waiting = sum(1 for c in self.waiting if self.calls[c].campaign_id == run.campaign_id)
+        if len(run.eligible) == len(self.agents):  # every agent serves it (eligible agents are known agents)
+            ready = len(self.ready)
+        else:
+            ready = sum(1 for a in self.ready.values() if a.agent_id in run.eligible)
+        if len(self.campaigns) == 1:
+            waiting = len(self.waiting)
+        else:
+            waiting = sum(1 for c in self.waiting if self.calls[c].campaign_id == run.campaign_id)
         c = run.counters
         snap = PacingSnapshot(now=now, ready=ready, agents=run.eligible.values(),
                               ringing_since=run.ringing.values(), waiting=waiting,
