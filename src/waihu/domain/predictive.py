@@ -40,7 +40,7 @@ _TAIL_OBS = 5  # conditional survival needs at least this many observations beyo
 class PredictivePacer:
     def __init__(self, *, min_interval: float = 0.25, kp: float = 0.2, ki: float = 0.001,
                  bias: float = math.log(0.3), margin: float = 1.0, memory: float = 400.0,
-                 warm_talks: int = 20, warm_calls: int = 20) -> None:
+                 warm_talks: int = 20, warm_calls: int = 20, recent: float = 2000.0) -> None:
         self.name = "predictive"
         self.min_interval = min_interval
         self.kp, self.ki, self.bias, self.margin = kp, ki, bias, margin
@@ -52,6 +52,10 @@ class PredictivePacer:
         self.p = ForgettingRate(0.3, memory)
         self.integral = 0.0
         self._last_answered = 0
+        self._last_abandoned = 0
+        self.recent = recent  # memory, in answered calls, of the discounted abandon counts
+        self._recent_answered = 0.0
+        self._recent_abandoned = 0.0
         self._last_at = -math.inf
         self._last_ready = -1
         # forecast rows packed as fixed-point fields (see ``estimators.pack``), per elapsed second:
@@ -227,7 +231,14 @@ class PredictivePacer:
         answered, abandoned = snap.answered, snap.abandoned
         margin = self.margin * math.sqrt(target / (answered + 50.0))
         target_eff = max(0.5 * target, target - margin)
-        slack = target_eff * answered - abandoned
+        # the slack left in the campaign so far, but never more than in its recent past: slack saved
+        # while starting cautiously is not spent all at once later
+        keep = (1.0 - 1.0 / self.recent) ** max(0, answered - self._last_answered) if self.recent > 0 else 1.0
+        self._recent_answered = self._recent_answered * keep + (answered - self._last_answered)
+        self._recent_abandoned = self._recent_abandoned * keep + (abandoned - self._last_abandoned)
+        self._last_abandoned = abandoned
+        slack = min(target_eff * answered - abandoned,
+                    target_eff * self._recent_answered - self._recent_abandoned)
         self.integral += self.ki * slack * (answered - self._last_answered)
         self.integral = max(-3.0, min(3.0, self.integral))
         self._last_answered = answered
