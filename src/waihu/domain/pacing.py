@@ -62,6 +62,7 @@ class PacingSnapshot:
 class PacingDecision:
     calls: int
     inputs: dict[str, float] = field(default_factory=dict)
+    cancel: int = 0  # ringing calls to hang up first, longest ringing first, to free their lines
 
 
 class Pacer(Protocol):

@@ -40,7 +40,8 @@ _TAIL_OBS = 5  # conditional survival needs at least this many observations beyo
 class PredictivePacer:
     def __init__(self, *, min_interval: float = 0.25, kp: float = 0.2, ki: float = 0.001,
                  bias: float = math.log(0.3), margin: float = 1.0, memory: float = 400.0,
-                 warm_talks: int = 20, warm_calls: int = 20, recent: float = 2000.0) -> None:
+                 warm_talks: int = 20, warm_calls: int = 20, recent: float = 2000.0,
+                 min_ring: float = 15.0) -> None:
         self.name = "predictive"
         self.min_interval = min_interval
         self.kp, self.ki, self.bias, self.margin = kp, ki, bias, margin
@@ -53,11 +54,13 @@ class PredictivePacer:
         self.integral = 0.0
         self._last_answered = 0
         self._last_abandoned = 0
+        self.min_ring = min_ring  # never hang up an unanswered call sooner (15 s: the US minimum)
         self.recent = recent  # memory, in answered calls, of the discounted abandon counts
         self._recent_answered = 0.0
         self._recent_abandoned = 0.0
         self._last_at = -math.inf
         self._last_ready = -1
+        self._last_room = 0  # line room left after the last full forecast
         # forecast rows packed as fixed-point fields (see ``estimators.pack``), per elapsed second:
         # agents' P(free by t) in fields 0..13, every row's variance in 14..27, calls' P(answered by t)
         # in 28..41, so that one integer sum adds up a whole forecast exactly, in any order
@@ -158,7 +161,10 @@ class PredictivePacer:
         if snap.abandon_target <= 0 or not self.warmed_up():
             n = min(room, max(0, snap.ready - in_flight))
             return PacingDecision(n, {"ready": snap.ready, "in_flight": in_flight, "safe": 1.0})
-        if now - self._last_at < self.min_interval and snap.ready <= self._last_ready:
+        # between full forecasts only an agent becoming ready, or a line freeing on a trunk that
+        # limits the campaign, is worth a new one
+        freed_line = snap.max_lines is not None and room > self._last_room
+        if now - self._last_at < self.min_interval and snap.ready <= self._last_ready and not freed_line:
             return PacingDecision(0)
         self._last_at, self._last_ready = now, snap.ready
         self._refresh(max(0, int(snap.abandon_after)))
@@ -174,9 +180,14 @@ class PredictivePacer:
 
         k_n = _K
         total = 0  # the packed sum of every row
+        old = 0  # calls that have rung at least min_ring seconds
         for t0, c in Counter(snap.ringing_since).items():
             a = int(now - t0)
             total += c * (self._call_rows.get(a) or self._call_row(a, p))
+            if a >= self.min_ring:
+                old += c
+        if snap.max_lines is None:
+            old = 0  # lines are no constraint: no call is worth hanging up
         talking = wrapping = 0
         tcap, wcap = self._talk_cap, self._wrap_cap
         trows, wrows = self._talk_rows, self._wrap_rows
@@ -208,7 +219,7 @@ class PredictivePacer:
             # the marginal call's abandon risk: the largest increase of expected overflow over the deadlines
             limit = tau * p_h
             new_var = [q * (1.0 - q) for q in new]
-            cap = min(room, 100_000)
+            cap = min(room + old, 100_000)
             while n < cap:
                 m = n + 1
                 nxt = [expected_excess(mean[k] + m * new[k], var[k] + m * new_var[k]) for k in range(k_n)]
@@ -217,13 +228,17 @@ class PredictivePacer:
                     break
                 n, risks = m, nxt
         risk = max(risks)
-        return PacingDecision(n, {
+        # on a full trunk, a call that has rung min_ring seconds is rarely answered any more: its line
+        # is better used by a new call
+        cancel = max(0, n - room)
+        self._last_room = room + cancel - n
+        return PacingDecision(n, cancel=cancel, inputs={
             "ready": snap.ready, "ringing": len(snap.ringing_since), "waiting": snap.waiting,
             "talking": talking, "wrap_up": wrapping, "p_answer": round(p, 4),
             "expected_answers": round(answers, 3), "expected_freed": round(freed, 3),
             "expected_abandons": round(risk0, 4), "tau": round(tau, 5), "target_eff": round(target_eff, 5),
             "slack": round(slack, 3), "placed_risk": round(risk, 4),
-            "marginal_risk": round(marginal / p_h if p_h > 0 else 0.0, 5)})
+            "marginal_risk": round(marginal / p_h if p_h > 0 else 0.0, 5), "cancel": cancel})
 
     def _threshold(self, snap: PacingSnapshot) -> tuple[float, float, float]:
         """The PI controller: a risk threshold from the slack in the campaign's abandon count."""

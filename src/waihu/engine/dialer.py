@@ -9,6 +9,7 @@ and contact loads from the store.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from waihu.domain.messages import (
     AgentChanged,
     Bridge,
     CampaignDrained,
+    CancelDial,
     Command,
     Dial,
     DialTarget,
@@ -312,6 +314,8 @@ class Dialer:
                               abandon_target=run.spec.abandon_target, abandon_after=run.spec.abandon_after,
                               dialed=c.dialed, answered=c.answered, abandoned=c.abandoned)
         decision = pacer.decide(snap)
+        if decision.cancel > 0:
+            self._cancel_longest_ringing(run, decision.cancel, now, out)
         n = min(decision.calls, len(run.buffer))
         if run.spec.max_lines is not None:
             n = min(n, run.spec.max_lines - len(run.lines))
@@ -321,6 +325,16 @@ class Dialer:
             if not run.buffer:
                 break
             self.place_call(run, run.buffer.popleft(), None, now, out)
+
+    def _cancel_longest_ringing(self, run: CampaignRun, k: int, now: float, out: Out) -> None:
+        """Hang up the ``k`` unanswered calls that have rung longest (as a ring timeout would)."""
+        from waihu.engine import handlers
+
+        oldest = [c for c in (self.calls.get(i) for i in itertools.islice(run.ringing, k)) if c is not None]
+        for call in oldest:
+            if call.state in (CallState.DIALING, CallState.RINGING):
+                out.append(CancelDial(call.call_id))
+                handlers.unanswered(self, call, "cancel", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, 487)
 
     def _maybe_load(self, run: CampaignRun, now: float, out: Out) -> None:
         if run.loading or run.store_next_due is None:

@@ -237,7 +237,7 @@ def _release_reserved(d: Dialer, call: CallRec, now: float, out: Out) -> None:
         d.agent_free(a, now, out)
 
 
-def _unanswered(d: Dialer, call: CallRec, event: str, outcome: Outcome, now: float, out: Out,
+def unanswered(d: Dialer, call: CallRec, event: str, outcome: Outcome, now: float, out: Out,
                 cause: LossCause | None, sip_code: int | None) -> None:
     run = d.campaigns[call.campaign_id]
     call.state = CALL_LIFECYCLE.next(call.state, event)
@@ -254,7 +254,7 @@ def on_failed(d: Dialer, ev: CallFailed, now: float, out: Out) -> None:
     if call is None:
         return
     if call.state in (CallState.DIALING, CallState.RINGING):
-        _unanswered(d, call, "fail", outcome_for_cause(ev.cause), now, out, ev.cause, ev.sip_code)
+        unanswered(d, call, "fail", outcome_for_cause(ev.cause), now, out, ev.cause, ev.sip_code)
     elif call.state in (CallState.ANSWERED, CallState.BRIDGED, CallState.ABANDONED):
         on_ended(d, CallEnded(call.call_id, "network"), now, out)
 
@@ -265,7 +265,7 @@ def on_ended(d: Dialer, ev: CallEnded, now: float, out: Out) -> None:
         return
     run = d.campaigns[call.campaign_id]
     if call.state in (CallState.DIALING, CallState.RINGING):
-        _unanswered(d, call, "fail", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, None)
+        unanswered(d, call, "fail", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, None)
         return
     if call.state is CallState.ANSWERED:  # the callee left before an agent came: abandoned
         _mark_abandoned(d, call, run, "hangup", now)
@@ -306,7 +306,7 @@ def on_timer(d: Dialer, ev: TimerFired, now: float, out: Out) -> None:
         call = _call(d, rest)
         if call is not None and call.state in (CallState.DIALING, CallState.RINGING):
             out.append(CancelDial(call.call_id))
-            _unanswered(d, call, "cancel", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, 487)
+            unanswered(d, call, "cancel", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, 487)
     elif kind == "abandon":
         call = _call(d, rest)
         if call is not None and call.state is CallState.ANSWERED:

@@ -34,7 +34,7 @@ from waihu.domain.messages import (
     WriteCdr,
     WriteDisposition,
 )
-from waihu.domain.pacing import PowerPacer
+from waihu.domain.pacing import Observation, PacingDecision, PacingSnapshot, PowerPacer
 
 
 def start(mode: DialMode = DialMode.PROGRESSIVE, agents: int = 1, **kw: object):  # type: ignore[no-untyped-def]
@@ -205,3 +205,37 @@ def test_unknown_disposition_is_a_validation_error_and_changes_nothing() -> None
         d.handle(WrapUpEnded("a0", dial.call_id, "nonsense"), 55.0)
     assert d.agents["a0"].state.value == "wrap_up"
     assert of(d.handle(WrapUpEnded("a0", dial.call_id, "sale"), 56.0), WriteDisposition)
+
+
+class _Recycler:
+    """A pacer that asks for one call more than the trunk has room for, hanging up one ringing call."""
+
+    name = "recycler"
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    def observe(self, obs: Observation) -> None:
+        return None
+
+    def decide(self, snap: PacingSnapshot) -> PacingDecision:
+        if not self.armed:
+            return PacingDecision(max(0, 2 - snap.lines_in_use))
+        self.armed = False
+        return PacingDecision(1, cancel=1)
+
+
+def test_pacer_can_hang_up_the_longest_ringing_call_to_free_its_line() -> None:
+    pacer = _Recycler()
+    d, _spec, _ = start(DialMode.PREDICTIVE, agents=1, pacer=pacer, max_lines=2)
+    first, second = of(d.handle(ContactsLoaded("k1", (target(1), target(2), target(3)), None), 0.0), Dial)
+    d.handle(CallRinging(second.call_id), 4.0)
+    pacer.armed = True
+    cmds = d.handle(CallRinging(first.call_id), 16.0)
+    assert of(cmds, CancelDial) == [CancelDial(first.call_id)]  # the one dialed first
+    (cdr,) = [c.record for c in of(cmds, WriteCdr)]
+    assert cdr.call_id == first.call_id and cdr.outcome is Outcome.NO_ANSWER and cdr.sip_code == 487
+    (dial,) = of(cmds, Dial)
+    assert dial.contact_id == "c3"
+    assert len(d.campaigns["k1"].lines) == 2  # never more than the trunk's lines
+    assert of(d.handle(CallAnswered(first.call_id), 17.0), Bridge) == [], "a late answer is ignored"

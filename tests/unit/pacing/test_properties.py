@@ -41,9 +41,12 @@ def test_never_beyond_the_line_limit(name: str, seed: int, ready: int, talking: 
                     max_lines=max_lines, target=target, answered=answered, abandoned=min(abandoned, answered))
     snap.lines_in_use += extra_used
     d = _warmed(name, seed).decide(snap)
-    assert d.calls >= 0
+    assert d.calls >= 0 and 0 <= d.cancel <= len(ringing)
     if max_lines is not None:
-        assert d.calls <= max(0, max_lines - snap.lines_in_use)
+        # lines freed by hanging up ringing calls may be reused, never more
+        assert d.calls <= max(0, max_lines - snap.lines_in_use) + d.cancel
+    else:
+        assert d.cancel == 0
     if target == 0.0 and name in ("predictive", "vicidial_adaptive"):
         assert d.calls <= max(0, ready - len(ringing) - waiting)
 

@@ -147,3 +147,22 @@ def test_make_pacer(name: str) -> None:
 def test_make_pacer_unknown() -> None:
     with pytest.raises(ValueError):
         make_pacer("progressive")
+
+
+@pytest.mark.parametrize(("ringing", "max_lines", "cancel"), [
+    ((20.0, 18.0, 3.0, 2.0), 4, 2),  # a full trunk: the two calls past 15 s of ringing make room
+    ((14.0, 13.0, 3.0, 2.0), 4, 0),  # none has rung 15 s: nothing is hung up
+    ((20.0, 18.0, 3.0, 2.0), None, 0),  # no line limit: nothing is hung up
+])
+def test_predictive_recycles_lines_only_on_a_full_trunk(ringing: tuple[float, ...], max_lines: int | None,
+                                                        cancel: int) -> None:
+    p = PredictivePacer()
+    _warm(p)
+    snap = snapshot(ready=8, ringing=ringing, max_lines=max_lines)
+    if max_lines is not None:
+        snap.lines_in_use = max_lines
+    d = p.decide(snap)
+    assert d.cancel == cancel
+    assert d.calls >= d.cancel
+    if max_lines is not None:
+        assert d.calls - d.cancel <= max_lines - snap.lines_in_use
