@@ -1,0 +1,9 @@
+"""One router per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from waihu.api.routers import accounts
+
+ROUTERS: list[APIRouter] = [accounts.router]
