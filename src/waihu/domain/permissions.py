@@ -55,7 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.PLATFORM_ADMIN: frozenset({"tenants.manage"}),
     Role.TENANT_ADMIN: _ALL_TENANT,
     Role.SUPERVISOR: frozenset({
-        "users.read", "agents.read", "agents.control", "live.read", "contacts.read", "campaigns.read",
+        "users.read", "agents.read", "agents.control", "desk.use", "live.read", "contacts.read", "campaigns.read",
         "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read", "dnc.manage",
         "dispositions.read"}),
     Role.AGENT: frozenset({"desk.use", "contacts.read", "calls.create", "calls.read", "cdr.read",
