@@ -25,6 +25,11 @@ from waihu.service.live import LiveHost
 log = logging.getLogger("waihu.api")
 
 
+def api_routes() -> list[APIRoute]:
+    """Every endpoint under /v1 (the routers' own routes: their paths carry the prefix)."""
+    return [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+
+
 def route_permission(route: APIRoute) -> str | None:
     """The permission an endpoint needs (from its ``Need`` dependency), if any."""
     for dep in route.dependant.dependencies:
@@ -84,8 +89,8 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes)
-            for route in app.routes:
-                if isinstance(route, APIRoute) and (perm := route_permission(route)) is not None:
+            for route in api_routes():
+                if (perm := route_permission(route)) is not None:
                     for m in route.methods or ():
                         op = schema["paths"][route.path_format].get(m.lower())
                         if op is not None:
