@@ -1,4 +1,7 @@
-"""Customer records for the API: search, create, change, erase, history; imports' reports."""
+"""Customer records for the API: search, create, change, erase, history; imports' reports.
+
+An agent's assigned contacts: personal callbacks, contacts of their calls and of calls asked for them.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from waihu.adapters.storage.models import (
     DispositionRecord,
     ImportRecord,
 )
+from waihu.adapters.storage.models_api import CallRequest
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.errors import Conflict, ErrorDetail, NotFound, ValidationError
 from waihu.domain.phone import PhoneNumber
@@ -27,7 +31,8 @@ from waihu.service.tenants import audit
 
 def _assigned(agent_id: str) -> Any:
     return or_(exists().where(CampaignContact.contact_id == Contact.id, CampaignContact.owner_agent_id == agent_id),
-               exists().where(Cdr.contact_id == Contact.id, Cdr.agent_id == agent_id))
+               exists().where(Cdr.contact_id == Contact.id, Cdr.agent_id == agent_id),
+               exists().where(CallRequest.contact_id == Contact.id, CallRequest.agent_id == agent_id))
 
 
 def get_contact(uow: UnitOfWork, contact_id: str, agent_id: str | None = None) -> Contact:
