@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-
 from tests.apitools import World
+
 from waihu.service.webhooks import BACKOFF_BASE, deliver_due, verify
 
 
@@ -54,7 +54,6 @@ def receiver() -> Iterator[Receiver]:
 
 def test_outbound_call_cdr_and_signed_webhook(world: World, receiver: Receiver) -> None:
     t = world.tenant("acme")
-    c = world.client
     sub = world.post("/v1/webhooks", t, json={"url": receiver.url, "events": ["call.ended", "disposition.set"]})
     secret = sub.json()["secret"]
     r = world.post("/v1/outbound", t, "api_client", json={"phone": "+8613800138000"})

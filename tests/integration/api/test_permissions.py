@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.apitools import World, error_code
+
 from waihu.api.app import api_routes, route_permission
 from waihu.domain.permissions import PERMISSIONS, ROLE_PERMISSIONS, Role, allowed, may_grant
 
