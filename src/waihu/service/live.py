@@ -122,10 +122,12 @@ class LiveHost:
                 self.errors += 1
                 log.exception("live action failed")
 
-    def _lane_error(self, e: Exception) -> None:
+    def _lane_error(self, lane: Lane, e: Exception) -> None:
         self.errors += 1
         code = e.code if isinstance(e, WaihuError) else type(e).__name__
         log.warning("live event failed: %s", code)
+        self.observer.alert(lane.tenant_id, "dialer.event_failed", f"the dialer could not process an event ({code})",
+                            self.now)
 
     # ------------------------------------------------------------------ driving time
     def advance(self, to: float) -> None:

@@ -70,10 +70,10 @@ class Lane:
         self.campaigns.add(spec.campaign_id)
         self.feed(CampaignActivated(spec), now)
 
-    def run_until(self, until: float, on_error: Callable[[Exception], Any]) -> None:
+    def run_until(self, until: float, on_error: Callable[[Lane, Exception], Any]) -> None:
         while True:
             try:
                 self.loop.run(self.feed, until=until)
                 return
             except Exception as e:  # one bad event must not stop the lane
-                on_error(e)
+                on_error(self, e)

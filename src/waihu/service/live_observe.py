@@ -136,6 +136,10 @@ class Observer:
             uow.commit()
         self._emit(lane.tenant_id, "campaign.finished", {"campaign_id": campaign_id, "name": c.name}, now)
 
+    def alert(self, tid: str, code: str, message: str, now: float, **data: Any) -> None:
+        """Something a supervisor should know about (the ``alert`` webhook event)."""
+        self._emit(tid, "alert", {"code": code, "message": message, **data}, now)
+
     # ------------------------------------------------------------------ side effects
     def _persist(self, tid: str, call_id: str, status: str, now: float) -> None:
         if call_id not in self.requested:

@@ -183,8 +183,21 @@ def _submit(platform: Platform, live: LiveHost, tid: str, call_id: str, target: 
 
     def failed(e: WaihuError) -> None:
         set_call_status(platform, tid, call_id, "rejected", live.now, error_code=e.code)
+        release_contact(platform, tid, spec.campaign_id, target.contact_id, live.now)
+        live.observer.alert(tid, "call.rejected", "a requested call could not start", live.now,
+                            call_id=call_id, reason=e.code)
 
     live.submit(tid, act, failed)
+
+
+def release_contact(platform: Platform, tid: str, campaign_id: str, contact_id: str, now: float) -> None:
+    """A call that never started leaves its contact free for the next request."""
+    with platform.uow(tid, actor="system:dialer") as uow:
+        uow.session.execute(update(CampaignContact).where(
+            CampaignContact.tenant_id == tid, CampaignContact.campaign_id == campaign_id,
+            CampaignContact.contact_id == contact_id, CampaignContact.state == ContactState.ACTIVE.value)
+            .values(state=ContactState.FINISHED.value, updated_at=to_dt(now)))
+        uow.commit()
 
 
 def set_call_status(platform: Platform, tid: str, call_id: str, status: str, now: float, *,

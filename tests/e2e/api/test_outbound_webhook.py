@@ -115,3 +115,31 @@ def test_unreachable_receiver_gives_up_after_max_attempts(world: World) -> None:
     deliver_due(world.platform, now + 3600)
     d = world.get(f"/v1/webhooks/{sub['id']}/deliveries", t).json()["items"][0]
     assert d["status"] == "failed" and d["attempts"] == 2 and d["last_error"]
+
+
+def test_rejected_call_is_reported_and_alerted(world: World) -> None:
+    t = world.tenant("acme")
+    sub = world.post("/v1/webhooks", t, json={"url": "http://127.0.0.1:9/x", "events": ["alert"]}).json()
+    agent = world.post("/v1/agents", t, json={"code": "A1", "name": "Ann"}).json()["id"]
+    world.post(f"/v1/agents/{agent}/login", t)
+    world.advance(1)
+    first = world.post("/v1/outbound", t, json={"phone": "13800138001", "agent_id": agent})
+    second = world.post("/v1/outbound", t, json={"phone": "13800138002", "agent_id": agent})
+    assert first.status_code == second.status_code == 202  # both accepted before the runtime ran
+    world.advance(1)
+    one = world.get(f"/v1/calls/{first.json()['call_id']}", t).json()
+    two = world.get(f"/v1/calls/{second.json()['call_id']}", t).json()
+    assert one["status"] in ("dialing", "ringing") and one["agent_id"] == agent
+    assert two["status"] == "rejected" and two["error_code"] == "agent.busy"
+    alerts = world.get(f"/v1/webhooks/{sub['id']}/deliveries", t).json()["items"]
+    assert [a["payload"]["data"]["code"] for a in alerts] == ["call.rejected"]
+    # the customer of the rejected call can be called again
+    world.advance(120)
+    a = world.get(f"/v1/live/agents/{agent}", t).json()
+    assert a["state"] == "wrap_up"
+    world.post(f"/v1/agents/{agent}/wrap-up", t, json={"call_id": a["call_id"], "disposition": "callback"})
+    world.advance(1)
+    again = world.post("/v1/outbound", t, json={"phone": "13800138002", "agent_id": agent})
+    assert again.status_code == 202
+    world.advance(2)
+    assert world.get(f"/v1/calls/{again.json()['call_id']}", t).json()["status"] in ("dialing", "ringing")

@@ -81,6 +81,7 @@ def test_campaign_lifecycle_and_live_progress(world: World) -> None:
     t = world.tenant("acme")
     c = world.client
     camp = world.post("/v1/campaigns", t, json={"name": "spring", "mode": "progressive"}).json()
+    hook = world.post("/v1/webhooks", t, json={"url": "http://127.0.0.1:9/h", "events": ["campaign.finished"]}).json()
     bad = world.post("/v1/campaigns", t, json={"name": "x", "mode": "warp", "options": {"ring_timeout": 1}})
     assert bad.status_code == 422 and {d["field"] for d in bad.json()["error"]["details"]} >= {"mode", "ring_timeout"}
     ids = [world.post("/v1/contacts", t, json={"phones": [f"1380013810{i}"]}).json()["id"] for i in range(3)]
@@ -110,6 +111,8 @@ def test_campaign_lifecycle_and_live_progress(world: World) -> None:
     assert {d["code"] for d in disp} == {"success"} and len(disp) == 3
     assert world.get(f"/v1/cdrs?campaign_id={camp['id']}&outcome=connected", t).json()["items"][0]["agent_id"] == agent
     assert c.delete(f"/v1/campaigns/{camp['id']}", headers=t.h()).status_code == 409
+    finished = world.get(f"/v1/webhooks/{hook['id']}/deliveries", t).json()["items"]
+    assert [d["payload"]["data"]["campaign_id"] for d in finished] == [camp["id"]]
 
 
 def test_outbound_contract_idempotency_dnc_and_agent_scope(world: World) -> None:
