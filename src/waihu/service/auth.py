@@ -196,9 +196,15 @@ def principal_from_api_token(uow: UnitOfWork, token: str, now: float) -> Princip
 
 
 def authenticate(uow: UnitOfWork, settings: Settings, bearer: str, now: float) -> Principal:
+    """Who holds this bearer token. A login's current role and state count, not the token's claims:
+    a deactivated user or a changed role takes effect at once."""
     if bearer.startswith(TOKEN_PREFIX):
         return principal_from_api_token(uow, bearer, now)
-    return principal_from_jwt(settings, bearer, now)
+    p = principal_from_jwt(settings, bearer, now)
+    u = uow.session.get(User, p.id)
+    if u is None or not u.active:
+        raise Unauthenticated("auth.invalid_token", "the user is deactivated")
+    return Principal("user", u.id, u.tenant_id, Role(u.role), u.agent_id, u.username)
 
 
 

@@ -34,6 +34,21 @@ def test_login_refresh_and_expiry(world: World) -> None:
     assert bad.status_code == 401 and error_code(bad) == "auth.invalid_token"
 
 
+def test_deactivation_and_role_changes_take_effect_at_once(world: World) -> None:
+    t = world.tenant("acme")
+    uid = _user(world, t)
+    c = world.client
+    jwt = c.post("/v1/auth/login", json={"username": "alice", "password": "correct-horse"}).json()["access_token"]
+    h = {"Authorization": f"Bearer {jwt}"}
+    assert c.get("/v1/users", headers=h).status_code == 200
+    assert c.patch(f"/v1/users/{uid}", headers=t.h(), json={"role": "qa"}).json()["role"] == "qa"
+    assert c.get("/v1/users", headers=h).status_code == 403  # qa may not list users
+    assert c.delete(f"/v1/users/{uid}", headers=t.h()).status_code == 204
+    r = c.get("/v1/cdrs", headers=h)
+    assert r.status_code == 401 and error_code(r) == "auth.invalid_token"
+    assert c.post("/v1/auth/login", json={"username": "alice", "password": "correct-horse"}).status_code == 401
+
+
 def test_lockout_after_repeated_failures(world: World) -> None:
     t = world.tenant("acme")
     _user(world, t)
