@@ -18,22 +18,32 @@ from waihu.service.accounts import iso
 from waihu.service.paging import paginate
 
 
-def phone_text(uow: UnitOfWork, phone_id: str | None, pii: bool) -> str | None:
-    if phone_id is None:
-        return None
-    sealed = uow.session.scalar(select(ContactPhone.phone_sealed).where(
-        ContactPhone.id == phone_id, ContactPhone.tenant_id == uow.tenant_id))
-    if sealed is None:
-        return "(erased)"
-    number = PhoneNumber(uow.codec.open(uow.tenant_id, sealed))
-    return number.e164 if pii else number.masked()
+def cdr_dicts(uow: UnitOfWork, rows: Sequence[Cdr], pii: bool) -> list[dict[str, Any]]:
+    """A page of CDRs with their numbers and dispositions, in two extra queries."""
+    tid = uow.tenant_id
+    sealed = dict(uow.session.execute(select(ContactPhone.id, ContactPhone.phone_sealed).where(
+        ContactPhone.tenant_id == tid, ContactPhone.id.in_({c.phone_id for c in rows}))).tuples().all())
+    disps = dict(uow.session.execute(select(DispositionRecord.call_id, DispositionRecord.code).where(
+        DispositionRecord.tenant_id == tid, DispositionRecord.call_id.in_([c.id for c in rows]))).tuples().all())
+    out = []
+    for c in rows:
+        blob = sealed.get(c.phone_id)
+        if blob is None:
+            phone = "(erased)"
+        else:
+            n = PhoneNumber(uow.codec.open(tid, blob))
+            phone = n.e164 if pii else n.masked()
+        out.append(_cdr(c, phone, disps.get(c.id)))
+    return out
 
 
 def cdr_dict(uow: UnitOfWork, c: Cdr, pii: bool) -> dict[str, Any]:
-    disp = uow.session.scalar(select(DispositionRecord.code).where(
-        DispositionRecord.tenant_id == uow.tenant_id, DispositionRecord.call_id == c.id))
+    return cdr_dicts(uow, [c], pii)[0]
+
+
+def _cdr(c: Cdr, phone: str | None, disp: str | None) -> dict[str, Any]:
     return {"call_id": c.id, "campaign_id": c.campaign_id, "contact_id": c.contact_id,
-            "phone": phone_text(uow, c.phone_id, pii), "attempt": c.attempt, "mode": c.mode,
+            "phone": phone, "attempt": c.attempt, "mode": c.mode,
             "dial_at": iso(c.dial_at), "ring_at": iso(c.ring_at), "answer_at": iso(c.answer_at),
             "bridge_at": iso(c.bridge_at), "end_at": iso(c.end_at), "outcome": c.outcome,
             "loss_cause": c.loss_cause, "sip_code": c.sip_code, "agent_id": c.agent_id, "trunk_id": c.trunk_id,

@@ -128,7 +128,7 @@ def cdrs(since: datetime | None = None, until: datetime | None = None,
                                  agent_id=agent_id, contact_id=contact_id, sort=pp.sort, cursor=pp.cursor,
                                  limit=pp.limit)
         pii = ctx.can("contacts.read_pii")
-        return page([cq.cdr_dict(uow, c, pii) for c in rows], cur)
+        return page(cq.cdr_dicts(uow, rows, pii), cur)
 
 
 @router.get("/cdrs/export", tags=["cdrs"], response_class=StreamingResponse,
