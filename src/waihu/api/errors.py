@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from waihu.domain.errors import (
@@ -98,6 +99,12 @@ def _http(request: Request, e: Exception) -> JSONResponse:
     return JSONResponse(body(code, msg), status_code=e.status_code, headers=getattr(e, "headers", None))
 
 
+def _integrity(request: Request, e: Exception) -> JSONResponse:
+    # two requests raced for the same unique key: the loser gets the answer of a duplicate
+    return JSONResponse(body("conflict.duplicate", "a conflicting object was created at the same time; retry"),
+                        status_code=409)
+
+
 def _internal(request: Request, e: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(e).__name__, exc_info=e)
     return JSONResponse(body("internal.error", "internal error"), status_code=500)
@@ -107,4 +114,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WaihuError, _waihu)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(Exception, _internal)

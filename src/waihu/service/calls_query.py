@@ -21,10 +21,12 @@ from waihu.service.paging import paginate
 def cdr_dicts(uow: UnitOfWork, rows: Sequence[Cdr], pii: bool) -> list[dict[str, Any]]:
     """A page of CDRs with their numbers and dispositions, in two extra queries."""
     tid = uow.tenant_id
-    sealed = dict(uow.session.execute(select(ContactPhone.id, ContactPhone.phone_sealed).where(
-        ContactPhone.tenant_id == tid, ContactPhone.id.in_({c.phone_id for c in rows}))).tuples().all())
-    disps = dict(uow.session.execute(select(DispositionRecord.call_id, DispositionRecord.code).where(
-        DispositionRecord.tenant_id == tid, DispositionRecord.call_id.in_([c.id for c in rows]))).tuples().all())
+    sealed: dict[str, bytes] = {r[0]: r[1] for r in uow.session.execute(
+        select(ContactPhone.id, ContactPhone.phone_sealed).where(
+            ContactPhone.tenant_id == tid, ContactPhone.id.in_({c.phone_id for c in rows})))}
+    disps: dict[str, str] = {r[0]: r[1] for r in uow.session.execute(
+        select(DispositionRecord.call_id, DispositionRecord.code).where(
+            DispositionRecord.tenant_id == tid, DispositionRecord.call_id.in_([c.id for c in rows])))}
     out = []
     for c in rows:
         blob = sealed.get(c.phone_id)

@@ -15,6 +15,7 @@ from waihu.domain.messages import CampaignDeactivated
 from waihu.service.accounts import iso
 from waihu.service.campaigns import dispositions_of, spec_for, transition
 from waihu.service.contacts import add_to_campaign
+from waihu.service.live_observe import ADHOC_NAME
 from waihu.service.paging import paginate
 from waihu.service.tenants import audit
 
@@ -29,6 +30,19 @@ def by_id(uow: UnitOfWork, campaign_id: str) -> Campaign:
     if c is None or c.tenant_id != uow.tenant_id:
         raise NotFound("campaign.not_found", "no such campaign")
     return c
+
+
+def changeable(c: Campaign) -> Campaign:
+    """The ad-hoc campaign of POST /v1/outbound is managed by the platform, not by hand."""
+    if c.name == ADHOC_NAME:
+        raise Conflict("campaign.reserved", "the ad-hoc campaign is managed by the platform")
+    return c
+
+
+def check_name(name: str) -> None:
+    if name.strip().startswith("_"):
+        raise ValidationError("campaign.invalid", "the campaign was not created", [
+            ErrorDetail("campaign.reserved_name", "names starting with '_' are reserved", field="name")])
 
 
 def campaign_dict(c: Campaign) -> dict[str, Any]:
@@ -49,7 +63,9 @@ def list_page(uow: UnitOfWork, *, state: str | None, sort: str | None, cursor: s
 
 
 def update(uow: UnitOfWork, c: Campaign, changes: dict[str, Any], now: float) -> Campaign:
+    changeable(c)
     if "name" in changes and changes["name"] is not None:
+        check_name(changes["name"])
         name = changes["name"].strip()
         other = uow.session.scalar(select(Campaign.id).where(Campaign.tenant_id == uow.tenant_id,
                                                              Campaign.name == name, Campaign.id != c.id))
@@ -66,6 +82,7 @@ def update(uow: UnitOfWork, c: Campaign, changes: dict[str, Any], now: float) ->
 
 
 def remove(uow: UnitOfWork, c: Campaign, now: float) -> None:
+    changeable(c)
     if c.state != CampaignState.DRAFT.value:
         raise Conflict("campaign.not_draft", "only a draft campaign can be deleted; archive the others")
     uow.session.execute(delete(CampaignContact).where(CampaignContact.campaign_id == c.id,
@@ -76,6 +93,7 @@ def remove(uow: UnitOfWork, c: Campaign, now: float) -> None:
 
 def control(uow: UnitOfWork, live: LiveHost | None, c: Campaign, action: str, now: float) -> Campaign:
     """start, pause or stop; the live runtime follows once the change is committed."""
+    changeable(c)
     transition(uow, c, EVENTS[action], now)
     uow.commit()
     if live is not None:

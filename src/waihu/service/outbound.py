@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from waihu.adapters.storage.models import Agent, Campaign, CampaignContact, Contact, ContactPhone
 from waihu.adapters.storage.models_api import CallRequest, TenantDncEntry
@@ -145,7 +146,14 @@ def request_call(platform: Platform, live: LiveHost | None, uow: UnitOfWork, req
                      updated_at=to_dt(now))
     uow.session.add(cr)
     spec, disps = spec_for(c), dispositions_of(c)
-    uow.commit()
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        if idempotency_key is None:
+            raise
+        # the same key arrived twice at once: the other request won; answer with its call
+        return request_call(platform, live, uow, req, now, idempotency_key=idempotency_key)
     if req.auto_dial and live is not None:
         target = DialTarget(contact_id=contact_id, campaign_id=c.id, phone=info.phone, phone_ref=phone_id,
                             attempts=attempts, timezone=info.timezone, region=info.region)

@@ -125,6 +125,12 @@ def test_outbound_contract_idempotency_dnc_and_agent_scope(world: World) -> None
     other = c.post("/v1/outbound", headers={**t.h(), "Idempotency-Key": "k1"}, json={"phone": "+8613800138001"})
     assert other.status_code == 409 and error_code(other) == "idempotency.key_reused"
     assert world.get(f"/v1/calls/{r.json()['call_id']}", t).json()["status"] in ("queued", "dialing")
+    adhoc = world.get(f"/v1/calls/{r.json()['call_id']}", t).json()["campaign_id"]
+    assert world.get(f"/v1/campaigns/{adhoc}", t).json()["name"] == "_adhoc"
+    reserved = world.post(f"/v1/campaigns/{adhoc}/pause", t)
+    assert reserved.status_code == 409 and error_code(reserved) == "campaign.reserved"
+    assert world.post("/v1/campaigns", t, json={"name": "_mine"}).json()["error"]["details"][0]["code"] == \
+        "campaign.reserved_name"
     world.post("/v1/dnc", t, json={"phone": "13900139000", "reason": "asked"})
     blocked = world.post("/v1/outbound", t, json={"phone": "139-0013-9000"})
     assert blocked.status_code == 409 and error_code(blocked) == "compliance.dnc"

@@ -88,6 +88,7 @@ def campaigns(state: str | None = Query(None, max_length=20), pp: PageParams = D
 
 @router.post("/campaigns", response_model=CampaignOut, status_code=201)
 def campaign_create(body: CampaignIn, ctx: Ctx = need("campaigns.manage")) -> dict[str, Any]:
+    ca.check_name(body.name)
     disps = [Disposition(**d.model_dump()) for d in body.dispositions] if body.dispositions else None
     with ctx.uow() as uow:
         c = create_campaign(uow, body.name, ctx.now(), job_type=body.job_type, mode=body.mode,
