@@ -24,7 +24,7 @@ from waihu.adapters.storage.models import Campaign, Tenant
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState
 from waihu.domain.errors import WaihuError
-from waihu.domain.messages import Command, Event
+from waihu.domain.messages import Event
 from waihu.service.campaigns import dispositions_of, spec_for
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
@@ -176,5 +176,8 @@ class LiveHost:
         c = calls.get(call_id) if calls is not None else None
         return dict(c) if c is not None else None
 
-    def observe_command(self, lane: Lane, cmd: Command, now: float) -> None:  # for tests and extensions
-        self.observer.command(lane, cmd, now)
+    def listen(self, fn: Callable[[str, str, dict[str, Any]], None]) -> Callable[[], None]:
+        """Be told of every change (``fn(tenant_id, kind, doc)``, kind: agent, call or campaign), on
+        the runtime task; e.g. to feed a wallboard. Returns a function that stops it."""
+        self.observer.listeners.append(fn)
+        return lambda: self.observer.listeners.remove(fn) if fn in self.observer.listeners else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from waihu.domain.campaigns import CampaignState
@@ -46,10 +47,20 @@ class Observer:
         self.counters: dict[str, dict[str, dict[str, Any]]] = {}
         self.calls: dict[str, OrderedDict[str, dict[str, Any]]] = {}
         self.requested: set[str] = set()  # call ids asked for through the API
+        # called on the runtime task for every change (tenant id, kind, document): the wallboard's feed
+        self.listeners: list[Callable[[str, str, dict[str, Any]], None]] = []
+
+    def _tell(self, tid: str, kind: str, doc: dict[str, Any]) -> None:
+        for fn in list(self.listeners):
+            try:
+                fn(tid, kind, dict(doc))
+            except Exception:
+                log.exception("live listener failed")
 
     def _count(self, tid: str, cid: str, key: str) -> None:
         c = self.counters.setdefault(tid, {}).setdefault(cid, _counter())
         c[key] += 1
+        self._tell(tid, "campaign", {"campaign_id": cid, **c})
 
     # ------------------------------------------------------------------ events fed to an engine
     def event(self, lane: Lane, ev: Event, now: float) -> None:
@@ -59,10 +70,13 @@ class Observer:
         if call is None or call["status"] not in ("dialing", "ringing"):
             return
         if isinstance(ev, CallRinging):
-            call["status"] = "ringing"
+            if call["status"] != "ringing":
+                call["status"] = "ringing"
+                self._tell(lane.tenant_id, "call", call)
             return
         call["status"] = "answered"
         call["answer_at"] = now
+        self._tell(lane.tenant_id, "call", call)
         self._count(lane.tenant_id, call["campaign_id"], "answered")
         self._emit(lane.tenant_id, "call.answered", {"call_id": ev.call_id, "campaign_id": call["campaign_id"],
                                                       "contact_id": call["contact_id"],
@@ -78,15 +92,18 @@ class Observer:
                                   "dial_at": now, "answer_at": None, "outcome": None}
             while len(calls) > KEEP_CALLS:
                 calls.popitem(last=False)
+            self._tell(tid, "call", calls[cmd.call_id])
             self._count(tid, cmd.campaign_id, "dialed")
             self._persist(tid, cmd.call_id, "dialing", now)
         elif isinstance(cmd, Bridge):
             if cmd.call_id in calls:
                 calls[cmd.call_id]["status"] = "bridged"
+                self._tell(tid, "call", calls[cmd.call_id])
                 self._count(tid, calls[cmd.call_id]["campaign_id"], "connected")
         elif isinstance(cmd, Abandon):
             if cmd.call_id in calls:
                 calls[cmd.call_id]["status"] = "abandoned"
+                self._tell(tid, "call", calls[cmd.call_id])
                 self._count(tid, calls[cmd.call_id]["campaign_id"], "abandoned")
         elif isinstance(cmd, WriteCdr):
             self._ended(tid, cmd, now)
@@ -99,15 +116,17 @@ class Observer:
             if lane.kind == "robot":
                 self.robots.setdefault(tid, {})[cmd.agent_id] = cmd.state
             else:
-                self.agents.setdefault(tid, {})[cmd.agent_id] = {
-                    "agent_id": cmd.agent_id, "state": cmd.state, "since": cmd.at, "call_id": cmd.call_id,
-                    "campaign_id": cmd.campaign_id, "reason": cmd.reason, "offer": None}
+                doc = {"agent_id": cmd.agent_id, "state": cmd.state, "since": cmd.at, "call_id": cmd.call_id,
+                       "campaign_id": cmd.campaign_id, "reason": cmd.reason, "offer": None}
+                self.agents.setdefault(tid, {})[cmd.agent_id] = doc
+                self._tell(tid, "agent", doc)
         elif isinstance(cmd, OfferPreview):
             a = self.agents.setdefault(tid, {}).get(cmd.agent_id)
             if a is not None:
                 t = cmd.target
                 a["offer"] = {"contact_id": t.contact_id, "campaign_id": t.campaign_id, "phone": t.phone.masked(),
                               "attempts": t.attempts}
+                self._tell(tid, "agent", a)
         elif isinstance(cmd, RecordHold):
             self._count(tid, cmd.campaign_id, "held")
 
@@ -118,8 +137,10 @@ class Observer:
             call["status"] = "ended"
             call["outcome"] = r.outcome.value
         c = self.counters.setdefault(tid, {}).setdefault(r.campaign_id, _counter())
-        c["ended"] += 1
         c["outcomes"][r.outcome.value] = c["outcomes"].get(r.outcome.value, 0) + 1
+        self._count(tid, r.campaign_id, "ended")
+        if call is not None:
+            self._tell(tid, "call", call)
         self._persist(tid, r.call_id, "ended", now)
         self._emit(tid, "call.ended", {"call_id": r.call_id, "cdr": cdr_payload(r)}, now)
 

@@ -129,9 +129,12 @@ def deliver_due(platform: Platform, now: float, post: Poster = http_post, *, lim
     """Post the deliveries that are due; returns how many were attempted."""
     st = platform.settings
     with platform.uow("", actor="system:webhooks") as uow:
-        rows = list(uow.session.scalars(select(WebhookDelivery).where(
-            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= to_dt(now))
-            .order_by(WebhookDelivery.next_attempt_at).limit(limit)))
+        q = (select(WebhookDelivery).where(WebhookDelivery.status == "pending",
+                                           WebhookDelivery.next_attempt_at <= to_dt(now))
+             .order_by(WebhookDelivery.next_attempt_at).limit(limit))
+        if platform.engine.dialect.name == "postgresql":  # several workers never post one delivery at once
+            q = q.with_for_update(skip_locked=True)
+        rows = list(uow.session.scalars(q))
         for d in rows:
             sub = uow.session.get(WebhookSubscription, d.subscription_id)
             if sub is None or not sub.active:

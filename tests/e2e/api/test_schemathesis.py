@@ -1,5 +1,5 @@
-"""Property-based checks of the API against its own OpenAPI schema: generated requests never get
-a 5xx, and every documented response matches the schema.
+"""Property-based checks of the API against its own OpenAPI schema: generated requests (valid and
+invalid: schemathesis' default modes) never get a 5xx, and every documented response matches the schema.
 
 The world is built when the module loads (schemathesis needs the schema to collect tests), on
 a SQLite file in a temporary directory removed at the end."""
