@@ -68,9 +68,13 @@ def principal(request: Request, cred: HTTPAuthorizationCredentials | None = Depe
     if cred is None or not cred.credentials:
         raise Unauthenticated("auth.missing_token", "send 'Authorization: Bearer <token>'")
     p = platform_of(request)
-    limiter_of(request).hit(f"tok:{cred.credentials[:48]}")
-    with p.uow("") as uow:
-        who = authenticate(uow, p.settings, cred.credentials, p.clock.now())
+    try:
+        with p.uow("") as uow:
+            who = authenticate(uow, p.settings, cred.credentials, p.clock.now())
+    except Unauthenticated:
+        limiter_of(request).hit(client_key(request))  # guessing tokens is limited per client address
+        raise
+    limiter_of(request).hit(who.actor)  # one bucket per token or per user
     request.state.principal = who
     return who
 
