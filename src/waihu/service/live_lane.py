@@ -59,8 +59,14 @@ class Lane:
         return uuid.uuid4().hex
 
     def feed(self, event: Event, now: float) -> None:
+        """An action handed in now: a refusal raises to the caller."""
         self._observe_event(self, event, now)
         self.runtime.feed(event, now)
+
+    def _deliver(self, event: Event, now: float) -> None:
+        """An event from the loop: a late action of a (simulated) person is counted, not fatal."""
+        self._observe_event(self, event, now)
+        self.runtime.deliver(event, now)
 
     def activate(self, spec: CampaignSpec, dispositions: Sequence[Disposition], now: float) -> None:
         if self.kind == "robot":
@@ -73,7 +79,7 @@ class Lane:
     def run_until(self, until: float, on_error: Callable[[Lane, Exception], Any]) -> None:
         while True:
             try:
-                self.loop.run(self.feed, until=until)
+                self.loop.run(self._deliver, until=until)
                 return
             except Exception as e:  # one bad event must not stop the lane
                 on_error(self, e)
