@@ -88,3 +88,35 @@ def sip(
         return
     for k, v in result.items():
         typer.echo(f"{k:>22}: {v}")
+
+
+@app.command("shift")
+def shift(
+    agents: int = typer.Option(200, "--agents", min=1, help="Simulated agents. / 模拟座席数。"),
+    hours: float = typer.Option(8.0, "--hours", min=0.1, help="Shift length in hours. / 班次时长（小时）。"),
+    mode: str = typer.Option("progressive", "--mode", help="progressive, preview, power or predictive. / 外呼模式。"),
+    seed: int = typer.Option(1, "--seed", help="Random seed. / 随机种子。"),
+    store: str = typer.Option("memory", "--store",
+                              help="memory (engine and network only) or sqlite (the demo's whole path). / 存储方式。"),
+    contacts: int = typer.Option(60000, "--contacts", min=1, help="Contacts for --store sqlite. / 联系人数。"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object. / 输出一个 JSON 对象。"),
+) -> None:
+    """Time a simulated shift (a day of calls in seconds). / 测量模拟班次的运行速度。"""
+    from waihu.bench.shift import bench_shift
+
+    if store not in ("memory", "sqlite"):
+        raise typer.BadParameter("--store must be memory or sqlite")
+    doc = bench_shift(agents, hours, mode, seed, contacts, store)
+    typer.echo(json.dumps(doc) if as_json else "\n".join(f"{k:>14}: {v}" for k, v in doc.items()))
+
+
+@app.command("api")
+def api(
+    calls: int = typer.Option(300, "--calls", help="Calls to request through POST /v1/outbound. / 外呼请求数。"),
+    database_url: str | None = typer.Option(None, "--database-url", help="Database (default: a temporary SQLite file). / 数据库。"),
+) -> None:
+    """The API in process: outbound rate and latency, CDR paging. / 接口基准：外呼请求速率与延迟、话单分页。"""
+    from waihu.bench.api import run_api_bench
+    from waihu.cli.common import print_json
+
+    print_json(run_api_bench(calls, database_url))
