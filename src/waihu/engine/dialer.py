@@ -45,6 +45,7 @@ from waihu.engine.state import AgentRec, CallRec, CampaignRun
 
 AGENT_DRIVEN = (DialMode.PROGRESSIVE, DialMode.PREVIEW)
 PACED = (DialMode.PREDICTIVE, DialMode.POWER)
+OVERRIDE = "compliance.override"  # reason recorded when a supervisor overrides a screening hold
 Out = list[Command]
 
 
@@ -147,6 +148,10 @@ class Dialer:
             else:
                 self.conclude(run, target, None, ContactState.PENDING, now, out, due=verdict.until)
             return False
+        if not verdict.allow:
+            # compliance: a supervisor overrode the hold of a manual dial; record what was overridden
+            out.append(RecordHold(spec.campaign_id, target.contact_id, now, (OVERRIDE, *verdict.reasons), now,
+                                  {"override": override}))
         route = self.route(target, spec, now)
         if route.hold_reason is not None:
             run.counters.held += 1

@@ -30,13 +30,15 @@ from waihu.domain.messages import (
     UpdateContact,
 )
 from waihu.domain.timeutil import to_dt
-from waihu.engine.config import CampaignSpec
+from waihu.engine.config import CampaignSpec, allow_all
 from waihu.engine.dialer import Dialer
 from waihu.numbering import normalize
+from waihu.ports import DialerStore
 from waihu.service.campaigns import create_campaign, dispositions_of, find_campaign, spec_for, transition
 from waihu.service.contacts import merge_rows
 from waihu.service.importing.mapping import ParsedRow
 from waihu.service.runtime import DialerRuntime
+from waihu.service.screen import ScreenedStore, load_screen
 from waihu.service.summary import campaign_summary
 from waihu.service.tenants import ensure_tenant
 
@@ -60,6 +62,7 @@ class DemoConfig:
     agent: AgentModel = field(default_factory=AgentModel)
     tenant: str = "demo"
     pacer_factory: Any = None
+    compliance: bool = True  # screen every dial with the tenant's compliance rules (calling window, caps)
 
 
 def seeded_ids(seed: int) -> Callable[[], str]:
@@ -131,8 +134,11 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     draws = Draws(cfg.seed)
     network = SimNetwork(loop, cfg.callee, draws, start)
     sim_agents = SimAgents(loop, cfg.agent, draws, agent_ids, {campaign_id: disps})
-    engine = Dialer(tid, new_id=new_id)
-    store = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
+    screen = load_screen(platform.engine, platform.codec.phone_hash, tid, [campaign_id]) if cfg.compliance else None
+    engine = Dialer(tid, new_id=new_id, screen=screen or allow_all)
+    store: DialerStore = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
+    if screen is not None:
+        store = ScreenedStore(store, screen)
     state = {"drained": False, "dials": 0, "ended": 0}
 
     def observe(cmd: Command, now: float) -> None:
@@ -146,7 +152,8 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     def drained(_cid: str, now: float) -> None:
         state["drained"] = True
 
-    runtime = DialerRuntime(engine, network, store, loop, [sim_agents], on_drained=drained, observers=[observe])
+    observers = [observe] if screen is None else [observe, screen.observe]
+    runtime = DialerRuntime(engine, network, store, loop, [sim_agents], on_drained=drained, observers=observers)
     runtime.feed(CampaignActivated(spec), start)
     for aid in agent_ids:
         runtime.feed(AgentLoggedIn(aid), start)
