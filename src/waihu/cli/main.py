@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, db, demo, importing
+from waihu.cli import bench, campaign, cdr, db, demo, dnc, importing
 
 app = typer.Typer(
     name="waihu",
@@ -18,6 +18,7 @@ app.add_typer(importing.app, name="import")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(cdr.app, name="cdr")
 app.add_typer(bench.app, name="bench")
+app.add_typer(dnc.app, name="dnc")
 app.command("demo")(demo.demo)
 
 
