@@ -10,7 +10,7 @@ caps count the callee's attempts across every campaign of the tenant, an immedia
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -164,6 +164,8 @@ def _cap_time(t: float, chains: list[float], history: Sequence[Attempt], c: Cand
 
 def decide(c: Candidate, rules: Rules, now: float) -> Decision:
     """ALLOW, DEFER (until the earliest allowed time) or BLOCK, with every reason that holds at ``now``."""
+    if any(a.at > now for a in c.history):  # explaining a past moment: later attempts did not exist yet
+        c = replace(c, history=tuple(a for a in c.history if a.at <= now))
     reasons: set[Reason] = set()
     never = False
     earliest = now
