@@ -80,27 +80,47 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
     lookback = max(rules.marketed_days or 0, 2) * DAY
     p.update(since=to_dt(now - lookback), roll_lo=to_dt(now - rules.rolling_seconds),
              gap_lo=to_dt(now - rules.min_gap_seconds), mkt_lo=to_dt(now - (rules.marketed_days or 0) * DAY))
-    conn.execute(text("DROP TABLE IF EXISTS screen_recent"))
-    day_start = _zone_case(zones, "day_start", default, p, "d")
+    # one small table of callee facts (blind index -> reason bits, local-day call counts per zone): the
+    # DNC hits, probed in blind-index order (the tenant's numbers are scanned on (tenant_id, phone_hash),
+    # so consecutive probes land on neighbouring pages of the DNC tree), and the caps from recent CDRs
+    allz = [default, *zones]
+    for i, z in enumerate(allz):
+        p[f"ds{i}"] = to_dt(z.day_start)
+    days = ", ".join(f"day{i} INTEGER" for i in range(len(allz)))
+    zero = ", ".join(f"0 AS day{i}" for i in range(len(allz)))
+    chain = "COALESCE(c.chain_id, c.id)"
+    counts = ", ".join(f"COUNT(DISTINCT CASE WHEN c.dial_at >= :ds{i} THEN {chain} END) AS day{i}"
+                       for i in range(len(allz)))
+    cap_bits = ["0"]
+    if rules.rolling_max is not None:
+        p["roll_max"] = rules.rolling_max
+        cap_bits.append(f"CASE WHEN COUNT(DISTINCT CASE WHEN c.dial_at > :roll_lo THEN {chain} END) >= :roll_max "
+                        "THEN 64 ELSE 0 END")
+    if rules.min_gap_seconds > 0:
+        cap_bits.append("CASE WHEN MAX(c.dial_at) > :gap_lo THEN 128 ELSE 0 END")
+    if rules.marketing and rules.marketed_days is not None:
+        cap_bits.append("CASE WHEN MAX(CASE WHEN k.job_type = 'marketing' AND c.campaign_id <> :cid "
+                        "AND c.dial_at > :mkt_lo THEN 1 ELSE 0 END) = 1 THEN 256 ELSE 0 END")
+    conn.execute(text("DROP TABLE IF EXISTS screen_callee"))
+    conn.execute(text(f"CREATE TEMPORARY TABLE screen_callee (phone_hash VARCHAR(64) PRIMARY KEY, bits INTEGER, "
+                      f"{days}){' WITHOUT ROWID' if sqlite else ''}"))
+    sums = ", ".join(f"SUM(day{i})" for i in range(len(allz)))
     conn.execute(_typed(f"""
-        CREATE TEMPORARY TABLE screen_recent AS
-        SELECT c.phone_hash AS phone_hash,
-          COUNT(DISTINCT CASE WHEN c.dial_at >= {day_start} THEN COALESCE(c.chain_id, c.id) END) AS day_cnt,
-          COUNT(DISTINCT CASE WHEN c.dial_at > :roll_lo THEN COALESCE(c.chain_id, c.id) END) AS roll_cnt,
-          MAX(c.dial_at) AS last_at,
-          MAX(CASE WHEN k.job_type = 'marketing' AND c.campaign_id <> :cid AND c.dial_at > :mkt_lo
-                   THEN c.dial_at END) AS mkt_last
-        FROM cdrs c JOIN campaigns k ON k.id = c.campaign_id
-        LEFT JOIN contact_phones p ON p.tenant_id = c.tenant_id AND p.phone_hash = c.phone_hash
-        WHERE c.tenant_id = :tid AND c.dial_at >= :since AND c.dial_at <= :now
-        GROUP BY c.phone_hash""", p), p)
-    if sqlite:
-        conn.execute(text("CREATE UNIQUE INDEX temp.ix_screen_recent ON screen_recent (phone_hash)"))
-    else:
-        conn.execute(text("CREATE UNIQUE INDEX ix_screen_recent ON screen_recent (phone_hash)"))
-    terms = ["""COALESCE((SELECT MIN(CASE WHEN d.expires_at IS NULL THEN 1 ELSE 2048 END)
-                 FROM dnc_entries d WHERE d.phone_hash = p.phone_hash AND d.tenant_id || '' IN ('', :tid)
-                 AND d.campaign_id || '' IN ('', :cid) AND (d.expires_at IS NULL OR d.expires_at > :now)), 0)"""]
+        INSERT INTO screen_callee
+        SELECT phone_hash, SUM(bits), {sums} FROM (
+          SELECT p.phone_hash AS phone_hash, MIN(CASE WHEN d.expires_at IS NULL THEN 1 ELSE 2048 END) AS bits,
+                 {zero}
+          FROM contact_phones p JOIN dnc_entries d ON d.phone_hash = p.phone_hash
+          WHERE p.tenant_id = :tid AND d.tenant_id || '' IN ('', :tid) AND d.campaign_id || '' IN ('', :cid)
+            AND (d.expires_at IS NULL OR d.expires_at > :now)
+          GROUP BY p.phone_hash
+          UNION ALL
+          SELECT c.phone_hash, {" + ".join(cap_bits)}, {counts}
+          FROM cdrs c JOIN campaigns k ON k.id = c.campaign_id
+          WHERE c.tenant_id = :tid AND c.dial_at >= :since AND c.dial_at <= :now
+          GROUP BY c.phone_hash) u
+        GROUP BY phone_hash""", p), p)
+    terms = ["COALESCE(sc.bits, 0)"]
     if rules.excluded_regions:
         for i, reg in enumerate(sorted(rules.excluded_regions)):
             p[f"reg{i}"] = reg
@@ -117,25 +137,20 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
         terms.append(_zone_case(zones, "bits", default, p, "b"))
     if rules.max_per_day is not None:
         p["max_day"] = rules.max_per_day
-        terms.append("CASE WHEN r.day_cnt >= :max_day THEN 32 ELSE 0 END")
-    if rules.rolling_max is not None:
-        p["roll_max"] = rules.rolling_max
-        terms.append("CASE WHEN r.roll_cnt >= :roll_max THEN 64 ELSE 0 END")
-    if rules.min_gap_seconds > 0:
-        terms.append("CASE WHEN r.last_at > :gap_lo THEN 128 ELSE 0 END")
-    if rules.marketing and rules.marketed_days is not None:
-        terms.append("CASE WHEN r.mkt_last IS NOT NULL THEN 256 ELSE 0 END")
+        pick = " ".join(f"WHEN :tz{i} THEN sc.day{i + 1}" for i in range(len(zones)))
+        terms.append(f"CASE WHEN (CASE COALESCE(p.timezone, :tzdef) {pick} ELSE sc.day0 END) >= :max_day "
+                     "THEN 32 ELSE 0 END")
     opens = _zone_case(zones, "opens", default, p, "o")
     tomorrow = _zone_case(zones, "next_day_open", default, p, "n")
-    join = ("contact_phones p CROSS JOIN campaign_contacts cc" if sqlite
-            else "contact_phones p JOIN campaign_contacts cc ON cc.contact_id = p.contact_id")
+    join = ("campaign_contacts cc CROSS JOIN contact_phones p" if sqlite
+            else "campaign_contacts cc JOIN contact_phones p ON p.contact_id = cc.contact_id")
     p["block"] = BLOCK_BITS
     sql = f"""
         INSERT INTO dial_queue (tenant_id, campaign_id, contact_id, status, reason_mask, until)
         WITH s AS MATERIALIZED (
             SELECT cc.contact_id AS contact_id, {opens} AS opens, {tomorrow} AS tomorrow,
                    {" + ".join(terms)} AS mask
-            FROM {join} LEFT JOIN screen_recent r ON r.phone_hash = p.phone_hash
+            FROM {join} LEFT JOIN screen_callee sc ON sc.phone_hash = p.phone_hash
             WHERE p.tenant_id = :tid AND p.rank = 0 AND cc.contact_id = p.contact_id AND cc.tenant_id = :tid
               AND cc.campaign_id = :cid AND cc.state = 'pending' AND cc.next_attempt_at <= :now)
         SELECT :tid, :cid, s.contact_id,
@@ -146,16 +161,16 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
         FROM s"""
     conn.execute(text("DELETE FROM dial_queue WHERE tenant_id = :tid AND campaign_id = :cid"), p)
     conn.execute(_typed(sql, p), p)
-    sums = ", ".join(f"SUM(CASE WHEN (reason_mask & {b}) <> 0 THEN 1 ELSE 0 END)" for b in BITS)
-    row = conn.execute(text(f"""SELECT COUNT(*), SUM(CASE WHEN status = 'ready' THEN 1 ELSE 0 END),
-        SUM(CASE WHEN status = 'block' THEN 1 ELSE 0 END), {sums}
-        FROM dial_queue WHERE tenant_id = :tid AND campaign_id = :cid"""), p).one()
+    total = ready = blocked = 0
     by_reason: dict[str, int] = {}
-    for b, n in zip(BITS, row[3:], strict=True):
-        if n:
-            by_reason[BITS[b].value] = by_reason.get(BITS[b].value, 0) + int(n)
-    conn.execute(text("DROP TABLE IF EXISTS screen_recent"))
-    total, ready, blocked = int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+    for status, mask, n in conn.execute(text("""SELECT status, reason_mask, COUNT(*) FROM dial_queue
+            WHERE campaign_id = :cid AND tenant_id = :tid GROUP BY status, reason_mask"""), p):
+        total += n
+        ready += n if status == "ready" else 0
+        blocked += n if status == "block" else 0
+        for code in reasons_of(mask):
+            by_reason[code] = by_reason.get(code, 0) + int(n)
+    conn.execute(text("DROP TABLE IF EXISTS screen_callee"))
     return {"screened": total, "ready": ready, "blocked": blocked, "deferred": total - ready - blocked,
             "by_reason": dict(sorted(by_reason.items()))}
 

@@ -33,7 +33,9 @@ class Consent(Base):
     """Evidence that a contact agreed to be called: where, when, for what."""
 
     __tablename__ = "consents"
-    __table_args__ = (Index("ix_consents_contact", "tenant_id", "contact_id"),)
+    # covering: a consent check is one index probe
+    __table_args__ = (Index("ix_consents_contact", "tenant_id", "contact_id", "scope", "revoked_at", "given_at",
+                            "expires_at"),)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
     contact_id: Mapped[str] = mapped_column(ID)
@@ -49,7 +51,7 @@ class DialQueueEntry(Base):
     """The screened dial queue of a campaign: one row per contact and screening run."""
 
     __tablename__ = "dial_queue"
-    __table_args__ = (Index("ix_dial_queue_campaign_status", "campaign_id", "status"),)
+    __table_args__ = (Index("ix_dial_queue_campaign_status", "campaign_id", "status", "reason_mask"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(String(32))
     campaign_id: Mapped[str] = mapped_column(ID)

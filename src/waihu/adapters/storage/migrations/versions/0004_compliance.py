@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dial_queue'))
     )
     with op.batch_alter_table('dial_queue', schema=None) as batch_op:
-        batch_op.create_index('ix_dial_queue_campaign_status', ['campaign_id', 'status'], unique=False)
+        batch_op.create_index('ix_dial_queue_campaign_status', ['campaign_id', 'status', 'reason_mask'], unique=False)
 
     op.create_table('dnc_entries',
     sa.Column('phone_hash', sa.String(length=64), nullable=False),
@@ -55,7 +55,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consents'))
     )
     with op.batch_alter_table('consents', schema=None) as batch_op:
-        batch_op.create_index('ix_consents_contact', ['tenant_id', 'contact_id'], unique=False)
+        batch_op.create_index('ix_consents_contact',
+                              ['tenant_id', 'contact_id', 'scope', 'revoked_at', 'given_at', 'expires_at'],
+                              unique=False)
 
     op.create_table('tenant_keys',
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
