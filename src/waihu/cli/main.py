@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, contact, db, demo, dnc, importing
+from waihu.cli import bench, campaign, cdr, compliance, contact, db, demo, dnc, importing
 
 app = typer.Typer(
     name="waihu",
@@ -20,6 +20,7 @@ app.add_typer(cdr.app, name="cdr")
 app.add_typer(bench.app, name="bench")
 app.add_typer(dnc.app, name="dnc")
 app.add_typer(contact.app, name="contact")
+app.add_typer(compliance.app, name="compliance")
 app.command("explain")(contact.explain)
 app.command("demo")(demo.demo)
 
