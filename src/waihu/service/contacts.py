@@ -94,8 +94,9 @@ def merge_rows(uow: UnitOfWork, rows: Sequence[ParsedRow], now: float, *,
     for i in range(0, len(existing_ids), CHUNK):
         ids = list(existing_ids)[i:i + CHUNK]
         for c in uow.session.scalars(select(Contact).where(Contact.tenant_id == tid, Contact.id.in_(ids))):
-            loaded[c.id] = {"id": c.id, "name": c.name, "external_id": c.external_id, "fields": c.fields,
-                            "attributes": c.attributes, "tags": c.tags, "source": c.source, "_old": True}
+            loaded[c.id] = {"id": c.id, "name": codec.open_text(tid, c.name), "external_id": c.external_id,
+                            "fields": c.fields, "attributes": codec.open_json(tid, c.attributes), "tags": c.tags,
+                            "source": c.source, "_old": True}
     max_rank: dict[str, int] = {}
     for i in range(0, len(existing_ids), CHUNK):
         ids = list(existing_ids)[i:i + CHUNK]
@@ -162,7 +163,9 @@ def _phone_row(uow: UnitOfWork, contact_id: str, info: NumberInfo, h: str, rank:
 def _write_contacts(uow: UnitOfWork, loaded: dict[str, dict[str, Any]], order: list[str], ts: Any) -> None:
     fresh = []
     for cid in order:
-        c = loaded[cid]
+        # the name and the custom columns are personal data: stored sealed (see pii.py)
+        c = {**loaded[cid], "name": uow.codec.seal_text(uow.tenant_id, loaded[cid]["name"]),
+             "attributes": uow.codec.seal_json(uow.tenant_id, loaded[cid]["attributes"])}
         if c.get("_old"):
             obj = uow.session.get(Contact, cid)
             assert obj is not None

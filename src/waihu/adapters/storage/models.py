@@ -53,10 +53,10 @@ class Contact(Base):
     __tablename__ = "contacts"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)  # sealed (see pii.py)
     external_id: Mapped[str | None] = mapped_column(String(100))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # gender, age, email, region, ...
-    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # custom columns
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # custom columns, sealed
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source: Mapped[str | None] = mapped_column(String(100))
     follow_up_stage: Mapped[str | None] = mapped_column(String(50))

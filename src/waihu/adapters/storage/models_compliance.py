@@ -65,7 +65,8 @@ class TenantKey(Base):
     """A tenant's random data key, wrapped (AES-GCM) by the deployment's master key."""
 
     __tablename__ = "tenant_keys"
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    # no foreign key: the key is written (in its own transaction) just before the tenant row
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(TS)
