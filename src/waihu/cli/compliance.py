@@ -43,3 +43,16 @@ def set_(
         with p.uow(tid) as uow:
             set_tenant_rules(uow, cfg, p.clock.now())
     print_json({"compliance": cfg}) if as_json else out.print("rules saved / 规则已保存")
+
+
+@app.command("rotate-key")
+def rotate_key(as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt) -> None:
+    """Rotate the tenant's data key and re-seal its personal data. / 轮换租户数据密钥并重新加密个人数据。"""
+    from waihu.service.keys import rotate_tenant_key
+
+    with errors(as_json):
+        p = platform(database_url)
+        tid = tenant_id(p, tenant)
+        with p.uow(tid) as uow:
+            doc = rotate_tenant_key(uow, p.clock.now())
+    print_json(doc) if as_json else out.print(doc)
