@@ -158,3 +158,15 @@ def test_erase_keeps_statistics_and_rotation_keeps_data_readable(platform: Platf
         assert conn.execute(select(func.count()).select_from(Cdr)).scalar() == 1  # statistics stay
         actions = set(conn.execute(select(AuditEntry.action).where(AuditEntry.tenant_id == tid)).scalars())
     assert {"contact.erase", "keys.rotate"} <= actions
+
+
+def test_audit_log_is_append_only(platform: Platform) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    setup(platform, n=1)
+    for stmt in (update(AuditEntry).values(actor="someone else"), delete(AuditEntry)):
+        with pytest.raises(DBAPIError), platform.engine.begin() as conn:
+            conn.execute(stmt)
+    with platform.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one() > 0
