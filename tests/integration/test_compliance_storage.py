@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from waihu.adapters.storage.models import AuditEntry, Cdr, Contact, ContactPhone
 from waihu.adapters.storage.models_compliance import DncEntry
@@ -170,3 +170,46 @@ def test_audit_log_is_append_only(platform: Platform) -> None:
             conn.execute(stmt)
     with platform.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one() > 0
+
+
+def test_set_based_queue_agrees_with_the_dialer_screen(platform: Platform) -> None:
+    from waihu.domain.compliance_rules import build_rules
+    from waihu.service.screening import fill_dial_queue, reasons_of
+
+    rules_cfg = {"rolling_max": 1, "rolling_minutes": 30, "min_gap_seconds": 900, "marketed_days": 30,
+                 "max_attempts": 3, "excluded_regions": ["广东"], "require_consent": True}
+    tid, cid, rows = setup(platform, n=12, options={"compliance": rules_cfg})
+    nums = [r.phones[0].phone.e164 for r in rows]
+    with platform.uow(tid) as uow:
+        other = create_campaign(uow, "earlier", NOW, job_type="marketing")
+        uow.commit()
+        add_entries(uow, [DncItem(nums[0]), DncItem(nums[1], expires_at=NOW + 7200)], NOW)
+    for n in nums[2:10]:
+        with platform.uow(tid) as uow:
+            record_consent(uow, n, NOW - 60, source="web_form", scope="marketing")
+    with platform.engine.begin() as conn:
+        for k, n in enumerate(nums[3:8]):  # calls earlier today, by another marketing campaign
+            ph = conn.execute(select(ContactPhone).where(ContactPhone.phone_hash == platform.codec.phone_hash(n))).one()
+            for j in range(k % 3 + 1):
+                at = NOW - 300 * (j + 1) * (k + 1)
+                conn.execute(insert(Cdr), [{"id": f"x{k}{j}", "tenant_id": tid, "campaign_id": other.id,
+                                            "contact_id": ph.contact_id, "phone_id": ph.id,
+                                            "phone_hash": ph.phone_hash, "attempt": j + 1, "mode": "progressive",
+                                            "dial_at": to_dt(at), "end_at": to_dt(at + 20), "outcome": "busy",
+                                            "talk_seconds": 0}])
+    rules = build_rules({}, rules_cfg, "marketing")
+    with platform.engine.begin() as conn:
+        res = fill_dial_queue(conn, tid, cid, "marketing", rules, NOW)
+        queued = {r[0]: (r[1], r[2]) for r in conn.execute(text(
+            "SELECT contact_id, reason_mask, status FROM dial_queue WHERE campaign_id = :c"), {"c": cid})}
+    assert res["screened"] == 12 and res["blocked"] > 0 and res["deferred"] > 0
+    screen = load_screen(platform.engine, platform.codec.phone_hash, tid, [cid])
+    with platform.uow(tid) as uow:
+        spec = spec_for(create_campaign(uow, "spec-only", NOW, job_type="marketing"))
+    spec.campaign_id = cid
+    for n in nums:
+        t = target(platform, tid, cid, n)
+        d = screen.decide(t, spec, NOW)
+        mask, status = queued[t.contact_id]
+        assert sorted(d.reasons) == reasons_of(mask), n[-4:]
+        assert status == {"allow": "ready", "defer": "defer", "block": "block"}[d.verdict.value]

@@ -144,21 +144,18 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
     tomorrow = _zone_case(zones, "next_day_open", default, p, "n")
     join = ("campaign_contacts cc CROSS JOIN contact_phones p" if sqlite
             else "campaign_contacts cc JOIN contact_phones p ON p.contact_id = cc.contact_id")
-    p["block"] = BLOCK_BITS
+    # the mask once per row; ``status`` is a generated column of the mask; ``until`` (for deferred
+    # rows) from the day-cap and window terms alone, so no expensive term is evaluated twice
+    day_cap = terms[-1] if rules.max_per_day is not None else "0"
+    window = _zone_case(zones, "bits", default, p, "b")
     sql = f"""
-        INSERT INTO dial_queue (tenant_id, campaign_id, contact_id, status, reason_mask, until)
-        WITH s AS MATERIALIZED (
-            SELECT cc.contact_id AS contact_id, {opens} AS opens, {tomorrow} AS tomorrow,
-                   {" + ".join(terms)} AS mask
-            FROM {join} LEFT JOIN screen_callee sc ON sc.phone_hash = p.phone_hash
-            WHERE p.tenant_id = :tid AND p.rank = 0 AND cc.contact_id = p.contact_id AND cc.tenant_id = :tid
-              AND cc.campaign_id = :cid AND cc.state = 'pending' AND cc.next_attempt_at <= :now)
-        SELECT :tid, :cid, s.contact_id,
-          CASE WHEN (s.mask & :block) <> 0 THEN 'block' WHEN s.mask <> 0 THEN 'defer' ELSE 'ready' END,
-          s.mask,
-          CASE WHEN (s.mask & :block) <> 0 OR s.mask = 0 THEN NULL WHEN (s.mask & 32) <> 0 THEN s.tomorrow
-               WHEN (s.mask & 1552) <> 0 THEN s.opens ELSE NULL END
-        FROM s"""
+        INSERT INTO dial_queue (tenant_id, campaign_id, contact_id, reason_mask, until)
+        SELECT :tid_v, :cid_v, cc.contact_id, {" + ".join(terms)},
+               CASE WHEN {day_cap} <> 0 THEN {tomorrow} WHEN {window} <> 0 THEN {opens} ELSE NULL END
+        FROM {join} LEFT JOIN screen_callee sc ON sc.phone_hash = p.phone_hash
+        WHERE p.tenant_id = :tid AND p.rank = 0 AND cc.contact_id = p.contact_id AND cc.tenant_id = :tid
+          AND cc.campaign_id = :cid AND cc.state = 'pending' AND cc.next_attempt_at <= :now"""
+    p.update(tid_v=tenant_id, cid_v=campaign_id)  # own names: PostgreSQL types each parameter once
     conn.execute(text("DELETE FROM dial_queue WHERE tenant_id = :tid AND campaign_id = :cid"), p)
     conn.execute(_typed(sql, p), p)
     total = ready = blocked = 0

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Computed, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from waihu.adapters.storage.models import ID, TS, Base
 
 GLOBAL = ""  # tenant_id of the global list; campaign_id of a tenant-wide entry
+STATUS_SQL = "CASE WHEN (reason_mask & 15) <> 0 THEN 'block' WHEN reason_mask <> 0 THEN 'defer' ELSE 'ready' END"
 
 
 class DncEntry(Base):
@@ -56,8 +57,9 @@ class DialQueueEntry(Base):
     tenant_id: Mapped[str] = mapped_column(String(32))
     campaign_id: Mapped[str] = mapped_column(ID)
     contact_id: Mapped[str] = mapped_column(ID)
-    status: Mapped[str] = mapped_column(String(10))  # ready | defer | block
     reason_mask: Mapped[int] = mapped_column(Integer, default=0)  # bits: see service/screening.py
+    # ready | defer | block, always consistent with the mask (bits 1|2|4|8 are never-allowed reasons)
+    status: Mapped[str] = mapped_column(String(10), Computed(STATUS_SQL, persisted=True))
     until: Mapped[datetime | None] = mapped_column(TS)
 
 

@@ -23,8 +23,10 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
     sa.Column('campaign_id', sa.String(length=32), nullable=False),
     sa.Column('contact_id', sa.String(length=32), nullable=False),
-    sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('reason_mask', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), sa.Computed(
+        "CASE WHEN (reason_mask & 15) <> 0 THEN 'block' WHEN reason_mask <> 0 THEN 'defer' ELSE 'ready' END",
+        persisted=True), nullable=False),
     sa.Column('until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dial_queue'))
     )
