@@ -110,8 +110,9 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
         SELECT phone_hash, SUM(bits), {sums} FROM (
           SELECT p.phone_hash AS phone_hash, MIN(CASE WHEN d.expires_at IS NULL THEN 1 ELSE 2048 END) AS bits,
                  {zero}
-          FROM contact_phones p JOIN dnc_entries d ON d.phone_hash = p.phone_hash
-          WHERE p.tenant_id = :tid AND d.tenant_id || '' IN ('', :tid) AND d.campaign_id || '' IN ('', :cid)
+          FROM (SELECT phone_hash FROM contact_phones WHERE tenant_id = :tid ORDER BY phone_hash) p
+          JOIN dnc_entries d ON d.phone_hash = p.phone_hash
+          WHERE d.tenant_id || '' IN ('', :tid) AND d.campaign_id || '' IN ('', :cid)
             AND (d.expires_at IS NULL OR d.expires_at > :now)
           GROUP BY p.phone_hash
           UNION ALL

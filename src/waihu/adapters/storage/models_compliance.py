@@ -73,3 +73,4 @@ class TenantKey(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(TS)
     retired_at: Mapped[datetime | None] = mapped_column(TS)
+
