@@ -39,13 +39,14 @@ DAY = 86400.0
 _HHMM = re.compile(r"^(\d{2}):(\d{2})$")
 KNOWN_KEYS = {"timezone", "windows", "weekdays", "holidays", "workdays", "lunch_break", "max_per_day",
               "rolling_max", "rolling_minutes", "min_gap_seconds", "marketed_days", "max_attempts",
-              "excluded_regions", "require_consent", "job_types"}
+              "excluded_regions", "require_consent", "retention_days", "job_types"}
 # China: 09:00-21:00 every day; 2 marketing calls per callee and local day (industry guidance)
 DEFAULTS: dict[str, Any] = {
     "timezone": "Asia/Shanghai", "windows": ["09:00-21:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7],
     "holidays": [], "workdays": [], "lunch_break": None, "max_per_day": 3, "rolling_max": None,
     "rolling_minutes": 5, "min_gap_seconds": 0, "marketed_days": None, "max_attempts": None,
     "excluded_regions": [], "require_consent": False,
+    "retention_days": 365,  # CDRs, recordings, consent evidence: kept at least this long (>= 180)
 }
 JOB_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {"marketing": {"max_per_day": 2}}
 
@@ -68,6 +69,7 @@ class Rules:
     max_attempts: int | None = None
     excluded_regions: frozenset[str] = frozenset()
     require_consent: bool = False
+    retention_days: int = 365
     marketing: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -192,7 +194,7 @@ def _parse(cfg: dict[str, Any], where: str, problems: list[ErrorDetail]) -> dict
     if cfg.get("lunch_break") is not None:
         out["lunch_break"] = _span(cfg["lunch_break"], f"{where}.lunch_break", problems)
     for key, minimum in (("max_per_day", 1), ("rolling_max", 1), ("rolling_minutes", 1), ("min_gap_seconds", 0),
-                         ("marketed_days", 1), ("max_attempts", 1)):
+                         ("marketed_days", 1), ("max_attempts", 1), ("retention_days", 180)):
         if key in cfg:
             out[key] = _count(cfg[key], f"{where}.{key}", problems, minimum=minimum)
     if "excluded_regions" in cfg:
@@ -229,4 +231,5 @@ def build_rules(tenant: dict[str, Any] | None, campaign: dict[str, Any] | None, 
                  rolling_max=p["rolling_max"], rolling_seconds=float(p["rolling_minutes"]) * 60.0,
                  min_gap_seconds=float(p["min_gap_seconds"]), marketed_days=p["marketed_days"],
                  max_attempts=p["max_attempts"], excluded_regions=p["excluded_regions"],
-                 require_consent=bool(cfg["require_consent"]), marketing=job_type == "marketing")
+                 require_consent=bool(cfg["require_consent"]), retention_days=p["retention_days"] or 365,
+                 marketing=job_type == "marketing")

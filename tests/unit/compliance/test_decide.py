@@ -101,6 +101,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"timezone": "Mars/Base"}, "compliance.unknown_timezone", "tenant.timezone"),
     ({"holidays": ["2026-02-30"]}, "compliance.invalid_date", "tenant.holidays"),
     ({"weekdays": [0, 8]}, "compliance.invalid_weekdays", "tenant.weekdays"),
+    ({"retention_days": 30}, "compliance.invalid_cap", "tenant.retention_days"),
     ({"lunch_brake": "12:00-13:00"}, "compliance.unknown_setting", "tenant.lunch_brake"),
     ({"job_types": {"marketing": {"max_per_day": "two"}}}, "compliance.invalid_cap",
      "tenant.job_types.marketing.max_per_day"),
