@@ -10,7 +10,7 @@ from waihu.adapters.clock import SystemClock
 from waihu.adapters.storage.db import make_engine, upgrade
 from waihu.adapters.storage.keys import SqlKeyStore
 from waihu.adapters.storage.pii import PiiCodec
-from waihu.adapters.storage.uow import UnitOfWork
+from waihu.adapters.storage.uow import UnitOfWork as UnitOfWork
 from waihu.ports import Clock
 from waihu.settings import Settings, load_settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, compliance, contact, db, demo, dnc, importing
+from waihu.cli import bench, campaign, cdr, compliance, contact, db, demo, dnc, importing, serve
 
 app = typer.Typer(
     name="waihu",
@@ -23,6 +23,9 @@ app.add_typer(contact.app, name="contact")
 app.add_typer(compliance.app, name="compliance")
 app.command("explain")(contact.explain)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+app.add_typer(serve.tenant_app, name="tenant")
+app.add_typer(serve.user_app, name="user")
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """compliance: DNC lists, consent evidence, screened dial queue, tenant data keys
 
 Revision ID: 0004_compliance
-Revises: 0001
+Revises: 0008_api
 Create Date: 2026-11-25 21:41:55.304070
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004_compliance'
-down_revision = '0001'
+down_revision = '0008_api'
 branch_labels = None
 depends_on = None
 
