@@ -61,8 +61,11 @@ class ComplianceScreen:
         return rules
 
     def rules_for(self, spec: CampaignSpec) -> Rules:
-        if spec.campaign_id not in self.rules:
-            self.add_campaign(spec.campaign_id, spec.job_type, None)
+        if spec.campaign_id not in self.rules:  # a campaign not named at construction: read its options
+            with self.engine.connect() as conn:
+                options = conn.execute(select(Campaign.options).where(
+                    Campaign.tenant_id == self.tenant_id, Campaign.id == spec.campaign_id)).scalar()
+            self.add_campaign(spec.campaign_id, spec.job_type, (options or {}).get("compliance"))
         return self.rules[spec.campaign_id]
 
     def lookback(self) -> float:
