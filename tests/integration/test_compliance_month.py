@@ -23,6 +23,7 @@ from waihu.service.dnc import DncItem, add_entries
 from waihu.service.tenants import ensure_tenant
 
 TZ = ZoneInfo("Asia/Shanghai")
+COMPLIANCE = True
 TENANT_RULES: dict[str, Any] = {"weekdays": [1, 2, 3, 4, 5], "holidays": ["2026-01-07", "2026-01-08"],
                                 "workdays": ["2026-01-10"], "lunch_break": "12:00-13:30"}
 CAMPAIGN_RULES: dict[str, Any] = {"max_per_day": 1, "rolling_max": 1, "rolling_minutes": 60,
@@ -50,7 +51,7 @@ def test_a_month_of_dialling_keeps_every_rule(platform: Platform) -> None:
     listed = [r.phones[0].phone.e164 for r in rows[:10]]
     with platform.uow(tid) as uow:
         add_entries(uow, [DncItem(n) for n in listed], DEFAULT_START, source="regulator")
-    cfg = DemoConfig(agents=2, contacts=150, seed=5, callee=CalleeModel(answer_rate=0.1))
+    cfg = DemoConfig(agents=2, contacts=150, seed=5, callee=CalleeModel(answer_rate=0.1), compliance=COMPLIANCE)
     summary = simulate(platform, tid, cid, spec, disps, ["a1", "a2"], cfg, new_id)
 
     with platform.engine.connect() as conn:

@@ -264,9 +264,13 @@ class Dialer:
         if not runs:
             return
         for agent in list(self.ready.values()):
-            if agent.state is not AgentState.READY:
-                continue
-            self._give_agent_work(agent, runs, now, out)
+            # compliance: a dial the screen holds back frees the agent at once; offer the next
+            # contact until a dial goes out or nothing more is taken (no other event would follow)
+            while agent.state is AgentState.READY:
+                left = sum(len(r.buffer) + sum(map(len, r.callbacks.values())) for r in runs)
+                self._give_agent_work(agent, runs, now, out)
+                if left == sum(len(r.buffer) + sum(map(len, r.callbacks.values())) for r in runs):
+                    break
 
     def _give_agent_work(self, agent: AgentRec, runs: list[CampaignRun], now: float, out: Out) -> None:
         # a personal callback first, in any mode but manual
