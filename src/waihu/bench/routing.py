@@ -94,7 +94,7 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
     dials: dict[str, deque[float]] = {t: deque() for t in trunks}
     log = EventLog(list(trunks))
     tally = Tally()
-    heap: list[tuple[float, int, int, int, int, str, bool]] = []  # (at, seq, kind, call, k, trunk, probe)
+    heap: list[tuple[float, int, int, int, int, str, bool, float]] = []  # at, seq, kind, call, k, trunk, probe, dialed
     seq = 0
     LINE, ANSWER, END = 0, 1, 2
     n = len(calls.region)
@@ -136,19 +136,19 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
         if res.answer_at is not None:
             tally.answered += 1
         code = 0 if res.cause is None else list(LossCause).index(res.cause) + 1
-        heapq.heappush(heap, (now + res.progress_at, seq, LINE, i, k * 64 + code, trunk_id, probe))
+        heapq.heappush(heap, (now + res.progress_at, seq, LINE, i, k * 64 + code, trunk_id, probe, now))
         seq += 1
         if res.line_ok:
             if res.answer_at is not None:
-                heapq.heappush(heap, (now + res.answer_at, seq, ANSWER, i, k, trunk_id, probe))
+                heapq.heappush(heap, (now + res.answer_at, seq, ANSWER, i, k, trunk_id, probe, now))
                 seq += 1
-            heapq.heappush(heap, (now + res.end_at, seq, END, i, k * 64 + code, trunk_id, probe))
+            heapq.heappush(heap, (now + res.end_at, seq, END, i, k * 64 + code, trunk_id, probe, now))
             seq += 1
 
     causes = [None, *LossCause]
     tried: dict[int, frozenset[str]] = {}
 
-    def deliver(at: float, kind: int, i: int, kc: int, trunk_id: str, probe: bool) -> None:
+    def deliver(at: float, kind: int, i: int, kc: int, trunk_id: str, probe: bool, dialed: float) -> None:
         k, code = divmod(kc, 64)
         cause = causes[code] if kind != ANSWER else None
         if kind == LINE:
@@ -163,11 +163,11 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
                     tried[i] = avoid
                     attempt(i, k + 1, at, avoid)
         elif kind == ANSWER:
-            strategy.on_outcome(trunk_id, calls.region[i], at, True)
+            strategy.on_outcome(trunk_id, calls.region[i], at, True, dialed)
             strategy.on_talk(calls.talk[i])
         else:
             if cause is not None:
-                strategy.on_outcome(trunk_id, calls.region[i], at, False)
+                strategy.on_outcome(trunk_id, calls.region[i], at, False, dialed)
             in_flight[trunk_id] -= 1
             strategy.release(trunk_id)
             tried.pop(i, None)
@@ -175,12 +175,12 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
     for i in range(n):
         t_i = i / sc.offered_cps
         while heap and heap[0][0] <= t_i:
-            at, _, kind, ci, kc, tr, pr = heapq.heappop(heap)
-            deliver(at, kind, ci, kc, tr, pr)
+            at, _, kind, ci, kc, tr, pr, dt = heapq.heappop(heap)
+            deliver(at, kind, ci, kc, tr, pr, dt)
         attempt(i, 0, t_i, frozenset())
     while heap:
-        at, _, kind, ci, kc, tr, pr = heapq.heappop(heap)
-        deliver(at, kind, ci, kc, tr, pr)
+        at, _, kind, ci, kc, tr, pr, dt = heapq.heappop(heap)
+        deliver(at, kind, ci, kc, tr, pr, dt)
 
     value = tally.answered * sc.value_per_answer - tally.cost - sc.line_loss_penalty * tally.line_losses
     out: dict[str, Any] = {

@@ -27,7 +27,7 @@ class Strategy(Protocol):
 
     def on_line(self, trunk: str, now: float, ok: bool, cause: LossCause | None, probe: bool) -> None: ...
 
-    def on_outcome(self, trunk: str, region: str, now: float, answered: bool) -> None: ...
+    def on_outcome(self, trunk: str, region: str, now: float, answered: bool, dialed_at: float) -> None: ...
 
     def on_talk(self, talk: float) -> None: ...
 
@@ -64,7 +64,7 @@ class Limited:
     def on_line(self, trunk: str, now: float, ok: bool, cause: LossCause | None, probe: bool) -> None:
         return None
 
-    def on_outcome(self, trunk: str, region: str, now: float, answered: bool) -> None:
+    def on_outcome(self, trunk: str, region: str, now: float, answered: bool, dialed_at: float) -> None:
         return None
 
     def on_talk(self, talk: float) -> None:
@@ -167,8 +167,8 @@ class Adaptive:
     def on_line(self, trunk: str, now: float, ok: bool, cause: LossCause | None, probe: bool) -> None:
         self.router.on_line(trunk, now, ok=ok, cause=cause, probe=probe)
 
-    def on_outcome(self, trunk: str, region: str, now: float, answered: bool) -> None:
-        self.router.on_outcome(trunk, region, now, answered=answered)
+    def on_outcome(self, trunk: str, region: str, now: float, answered: bool, dialed_at: float) -> None:
+        self.router.on_outcome(trunk, region, now, answered=answered, dialed_at=dialed_at)
 
     def on_talk(self, talk: float) -> None:
         self.router.on_talk(talk)

@@ -17,12 +17,13 @@ Every decision carries its reason.
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections import deque
 from dataclasses import dataclass, field
 
 from waihu.domain.calls import LossCause
-from waihu.domain.trunk_health import Breaker, Decayed, Tracked
+from waihu.domain.trunk_health import Breaker, Decayed, Drift, Tracked
 from waihu.domain.trunks import Trunk, TrunkHealth
 
 
@@ -31,7 +32,10 @@ class RoutingPolicy:
     value_per_answer: float = 1.0
     line_loss_penalty: float = 0.2
     tau_seconds: float = 900.0  # long memory of the answer-rate estimates
-    tau_short_seconds: float = 60.0  # short memory that detects a change
+    change_window: int = 100  # recent calls compared with the long memory to detect a change
+    drift_min_weight: float = 100.0  # trunk-wide drift is tested against established estimates
+    drift_weight: float = 40.0  # weight of the rescaled estimates after a drift
+    settle_seconds: float = 35.0  # outcomes are learnt in dial order after this (>= ring timeout)
     prior_weight: float = 10.0
     explore: float = 0.02  # share of calls sent to a candidate other than the best
     talk_mean_prior: float = 90.0
@@ -74,6 +78,7 @@ class TrunkLive:
     usable: float = 0.0  # learnt concurrency limit (<= capacity)
     dials: deque[float] = field(default_factory=deque)  # dial times within the last second
     loss: Decayed = field(default_factory=lambda: Decayed(60.0))
+    drift: Drift = field(default_factory=Drift)
 
 
 class Router:
@@ -90,6 +95,8 @@ class Router:
         self.alerts: list[Alert] = []
         self.transitions: list[tuple[float, str, str, str]] = []  # (at, trunk, event, reason)
         self._no_line: set[tuple[str, str | None]] = set()
+        self._pending: list[tuple[float, int, str, str | None, bool]] = []
+        self._seq = 0
 
     # ------------------------------------------------------------------ limits
     def _room(self, tl: TrunkLive, now: float) -> bool:
@@ -184,16 +191,41 @@ class Router:
             tl.usable = max(1.0, min(tl.usable, tl.in_flight * 0.9))
             self.transitions.append((now, trunk_id, "throttle", f"usable_concurrency:{int(tl.usable)}"))
 
-    def on_outcome(self, trunk_id: str, region: str | None, now: float, *, answered: bool) -> None:
-        """The callee's outcome of a call the line carried (answered or not)."""
+    def on_outcome(self, trunk_id: str, region: str | None, now: float, *, answered: bool,
+                   dialed_at: float | None = None) -> None:
+        """The callee's outcome of a call the line carried (answered or not).
+
+        With ``dialed_at``, outcomes are learnt in dial order once every call dialed at that
+        time has settled (answers come back sooner than no-answers: learning them as they come
+        would see false swings whenever a trunk's traffic rate changes).
+        """
+        if dialed_at is None:
+            self._learn(trunk_id, region, now, answered)
+            return
+        heapq.heappush(self._pending, (dialed_at, self._seq, trunk_id, region, answered))
+        self._seq += 1
+        self.settle(now)
+
+    def settle(self, now: float) -> None:
+        q, limit = self._pending, now - self.policy.settle_seconds
+        while q and q[0][0] <= limit:
+            _, _, trunk_id, region, answered = heapq.heappop(q)
+            self._learn(trunk_id, region, now, answered)
+
+    def _learn(self, trunk_id: str, region: str | None, now: float, answered: bool) -> None:
         tl = self.live.get(trunk_id)
         if tl is None:
             return
         key = (trunk_id, region)
         est = self.answer.get(key)
         if est is None:
-            est = self.answer[key] = Tracked.make(self.policy.tau_seconds, self.policy.tau_short_seconds)
+            est = self.answer[key] = Tracked.make(self.policy.tau_seconds, self.policy.change_window)
+        ratio = None
+        if est.long.weight(now) >= self.policy.drift_min_weight:
+            ratio = tl.drift.add(answered, self.p_answer(trunk_id, region, now))
         est.add(answered, now)
+        if ratio is not None:
+            self._rescale(trunk_id, ratio, now)
         reg = self.region_answer.get(region)
         if reg is None:
             reg = self.region_answer[region] = Decayed(self.policy.tau_seconds)
@@ -201,6 +233,17 @@ class Router:
         ev = tl.breaker.on_outcome(answered, now)
         if ev is not None:
             self.transitions.append((now, trunk_id, ev, tl.breaker.last_reason))
+
+    def _rescale(self, trunk_id: str, ratio: float, now: float) -> None:
+        """The trunk's answer quality changed by ``ratio``: scale its estimates, with little weight."""
+        w = self.policy.drift_weight
+        for (t, _region), est in self.answer.items():
+            if t == trunk_id:
+                p = min(0.99, est.rate(now, 0.3, 0.0 if est.long.n > 0 else 1.0) * ratio)
+                est.long = Decayed(est.long.tau, p * w, w, now)
+                est.recent.clear()
+                est.hits = 0
+        self.transitions.append((now, trunk_id, "answer_rate_change", f"factor:{ratio:.2f}"))
 
     def on_talk(self, talk_seconds: float) -> None:
         self.talk_mean += (talk_seconds - self.talk_mean) * 0.01

@@ -49,37 +49,89 @@ class Decayed:
 class Tracked:
     """A rate with a long memory for precision and a short one to notice a change.
 
-    When the short-memory rate leaves the long-memory one by more than ``z`` standard errors
-    (over at least ``min_n`` recent trials), the long memory is replaced by the short one: the
-    estimate follows a real change within about a minute of traffic, yet stays precise while
-    nothing changes.
+    The short memory is the last ``n_short`` trials. When its rate leaves the long-memory rate
+    by more than ``z`` standard errors, the long memory is replaced by the short one: the
+    estimate follows a real change within a few dozen calls, yet stays precise while nothing
+    changes.
     """
 
     long: Decayed
-    short: Decayed
+    n_short: int = 100
     z: float = 4.0
-    min_n: float = 30.0
+    recent: deque[int] = field(default_factory=deque)
+    hits: int = 0
     changes: int = 0
 
     @classmethod
-    def make(cls, tau_long: float, tau_short: float) -> Tracked:
-        return cls(Decayed(tau_long), Decayed(tau_short))
+    def make(cls, tau_long: float, n_short: int) -> Tracked:
+        return cls(Decayed(tau_long), n_short)
 
     def add(self, hit: bool, now: float) -> None:
         self.long.add(hit, now)
-        self.short.add(hit, now)
-        ns = self.short.n
-        if ns < self.min_n or self.long.n < 2 * ns:
+        v = 1 if hit else 0
+        self.recent.append(v)
+        self.hits += v
+        if len(self.recent) > self.n_short:
+            self.hits -= self.recent.popleft()
+        ns = len(self.recent)
+        if ns < self.n_short or self.long.n < 2 * ns:
             return
-        ps = self.short.hits / ns
+        ps = self.hits / ns
         pl = self.long.hits / self.long.n
-        se = math.sqrt(max(pl * (1 - pl), 1e-4) / ns)
+        se = math.sqrt(max(pl * (1 - pl), 0.01) / ns)
         if abs(ps - pl) > self.z * se:
-            self.long = Decayed(self.long.tau, self.short.hits, ns, self.short.at)
+            self.long = Decayed(self.long.tau, float(self.hits), float(ns), now)
             self.changes += 1
 
     def rate(self, now: float, prior: float, prior_weight: float) -> float:
         return self.long.rate(now, prior, prior_weight)
+
+
+@dataclass(slots=True)
+class Drift:
+    """Two one-sided CUSUM tests on a trunk's answers against what its estimates expect.
+
+    Each answered/unanswered call adds the log-likelihood ratio of "the answer rate is now
+    ``down`` (or ``up``) times the estimate" against "it is the estimate". When a sum passes
+    ``h`` the trunk's answer quality has changed by a common factor (a carrier-side quality
+    drop or its recovery, whatever the region); ``add`` then returns the factor observed since
+    the change began, and the router rescales the trunk's estimates at once.
+    """
+
+    down: float = 0.7
+    up: float = 1.4
+    h: float = 8.0
+    s_down: float = 0.0
+    s_up: float = 0.0
+    obs_down: float = 0.0
+    exp_down: float = 0.0
+    obs_up: float = 0.0
+    exp_up: float = 0.0
+    changes: int = 0
+
+    def add(self, hit: bool, p: float) -> float | None:
+        p = min(0.7, max(0.02, p))
+        v = 1.0 if hit else 0.0
+        self.s_down = max(0.0, self.s_down + (math.log(self.down) if hit
+                                              else math.log((1 - self.down * p) / (1 - p))))
+        self.s_up = max(0.0, self.s_up + (math.log(self.up) if hit else math.log((1 - self.up * p) / (1 - p))))
+        if self.s_down == 0.0:
+            self.obs_down = self.exp_down = 0.0
+        else:
+            self.obs_down += v
+            self.exp_down += p
+        if self.s_up == 0.0:
+            self.obs_up = self.exp_up = 0.0
+        else:
+            self.obs_up += v
+            self.exp_up += p
+        for s, obs, exp in ((self.s_down, self.obs_down, self.exp_down), (self.s_up, self.obs_up, self.exp_up)):
+            if s > self.h and exp > 0:
+                ratio = obs / exp
+                self.s_down = self.s_up = self.obs_down = self.exp_down = self.obs_up = self.exp_up = 0.0
+                self.changes += 1
+                return ratio
+        return None
 
 
 @dataclass(slots=True)
