@@ -61,5 +61,8 @@ class CampaignSpec:
     buffer_size: int = 200
     default_trunk: str | None = "sim"
     default_caller_id: str | None = None
-    job_type: str = "other"
+    job_type: str = "other"  # also the business type trunks are registered for
+    line_retries: int = 2  # immediate retries of a line-side loss on another trunk
+    premium_retry: bool = False  # a second attempt with a longer ring for no-answer/rejected
+    premium_ring_timeout: float = 60.0
     pacer: Pacer | None = None  # for power and predictive modes

@@ -40,7 +40,7 @@ from waihu.domain.messages import (
     WriteCdr,
 )
 from waihu.domain.pacing import Observation, ObservationKind, PacingSnapshot
-from waihu.engine.config import RouteFn, ScreenFn, allow_all, default_route
+from waihu.engine.config import Route, RouteFn, ScreenFn, allow_all, default_route
 from waihu.engine.state import AgentRec, CallRec, CampaignRun
 
 AGENT_DRIVEN = (DialMode.PROGRESSIVE, DialMode.PREVIEW)
@@ -154,7 +154,15 @@ class Dialer:
             out.append(RecordHold(spec.campaign_id, target.contact_id, now, (route.hold_reason,), retry))
             self.conclude(run, target, None, ContactState.PENDING, now, out, due=retry)
             return False
-        target.attempts += 1
+        self.dial_routed(run, target, agent, route, now, out)
+        return True
+
+    def dial_routed(self, run: CampaignRun, target: DialTarget, agent: AgentRec | None, route: Route,
+                    now: float, out: Out, *, count_attempt: bool = True) -> None:
+        """Dial a screened and routed target (``count_attempt`` False: a retry within a chain)."""
+        spec = run.spec
+        if count_attempt:
+            target.attempts += 1
         call = CallRec(call_id=self.new_id(), target=target, campaign_id=spec.campaign_id,
                        mode=spec.mode.value, state=CALL_LIFECYCLE.next(CallState.CREATED, "dial"),
                        dial_at=now, attempt=target.attempts, agent_id=agent.agent_id if agent else None,
@@ -168,10 +176,10 @@ class Dialer:
             agent.call_id = call.call_id
         if spec.pacer is not None:
             spec.pacer.observe(Observation(ObservationKind.DIALED, now))
-        out.append(Dial(call.call_id, spec.campaign_id, target.contact_id, target.phone, spec.ring_timeout,
+        ring = target.ring_timeout if target.ring_timeout is not None else spec.ring_timeout
+        out.append(Dial(call.call_id, spec.campaign_id, target.contact_id, target.phone, ring,
                         call.agent_id, route.trunk_id, route.caller_id, call.attempt, target.chain_id))
-        out.append(SetTimer(f"ring:{call.call_id}", now + spec.ring_timeout))
-        return True
+        out.append(SetTimer(f"ring:{call.call_id}", now + ring))
 
     def bridge(self, call: CallRec, agent: AgentRec, now: float, out: Out) -> None:
         run = self.campaigns[call.campaign_id]
