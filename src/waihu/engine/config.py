@@ -27,6 +27,7 @@ class Route:
     caller_id: str | None = None
     hold_reason: str | None = None  # set when no route is available (platform-side loss)
     retry_at: float | None = None
+    reason: str | None = None  # why this trunk (recorded in the CDR's extra as "route")
 
 
 ScreenFn = Callable[[DialTarget, "CampaignSpec", float], Screening]

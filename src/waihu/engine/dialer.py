@@ -166,7 +166,8 @@ class Dialer:
         call = CallRec(call_id=self.new_id(), target=target, campaign_id=spec.campaign_id,
                        mode=spec.mode.value, state=CALL_LIFECYCLE.next(CallState.CREATED, "dial"),
                        dial_at=now, attempt=target.attempts, agent_id=agent.agent_id if agent else None,
-                       trunk_id=route.trunk_id, caller_id=route.caller_id, chain_id=target.chain_id)
+                       trunk_id=route.trunk_id, caller_id=route.caller_id, chain_id=target.chain_id,
+                       route_reason=route.reason)
         self.calls[call.call_id] = call
         run.ringing[call.call_id] = now
         run.lines.add(call.call_id)
@@ -214,7 +215,8 @@ class Dialer:
             end_at=now, outcome=outcome, loss_cause=cause, sip_code=sip_code, chain_id=call.chain_id,
             ring_at=call.ring_at, answer_at=call.answer_at, bridge_at=call.bridge_at,
             agent_id=call.agent_id, trunk_id=call.trunk_id, caller_id=call.caller_id,
-            hangup_by=hangup_by, mode=call.mode)
+            hangup_by=hangup_by, mode=call.mode,
+            extra={"route": call.route_reason} if call.route_reason else {})
         out.append(WriteCdr(rec))
 
     def conclude(self, run: CampaignRun, target: DialTarget, outcome: Outcome | None,
