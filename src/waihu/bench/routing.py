@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from waihu.bench.routing_callerids import BenchCallerIds
 from waihu.bench.routing_events import EventLog, event_report
 from waihu.bench.routing_scenario import Scenario
 from waihu.bench.routing_strategies import Adaptive, Oracle, RoundRobin, StaticPriority, Strategy
@@ -99,12 +100,21 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
     LINE, ANSWER, END = 0, 1, 2
     n = len(calls.region)
     horizon = sc.duration_minutes * 60.0
+    cids = BenchCallerIds(sc.caller_ids, sc.events, sc.seed)
+    shown: dict[int, tuple[str | None, float]] = {}  # call -> (caller ID, answer multiplier)
 
     def attempt(i: int, k: int, now: float, avoid: frozenset[str]) -> None:
         nonlocal seq
         biz, region = calls.business[i], calls.region[i]
+        if k == 0 and cids.enabled:
+            number, mult, why = cids.pick(f"callee{i}", region, now)
+            if number is None:
+                tally.held[why] = tally.held.get(why, 0) + 1
+                return
+            shown[i] = (number, mult)
         trunk_id, probe, reason = strategy.choose(biz, region, avoid, now)
         if trunk_id is None:
+            cids.release(shown.pop(i, (None, 1.0))[0])
             if k == 0:
                 tally.held[reason] = tally.held.get(reason, 0) + 1
             else:
@@ -123,7 +133,8 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
             tally.violations["cps"] += 1
         m = sc.regions[region]
         res = sims[trunk_id].attempt(
-            now, in_flight[trunk_id], region=region, p_answer=m.answer_rate, empty=calls.empty[i],
+            now, in_flight[trunk_id], region=region, p_answer=m.answer_rate * shown.get(i, (None, 1.0))[1],
+            empty=calls.empty[i],
             u_line=calls.u_line[i][k], u_pdd=calls.u_pdd[i][k], u_answer=calls.u_answer[i],
             ring=calls.ring[i], talk=calls.talk[i], no_answer_after=sc.no_answer_seconds,
             busy_rate=m.busy_rate, rejected_rate=m.rejected_rate)
@@ -162,6 +173,8 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
                 if k < sc.max_line_retries:
                     tried[i] = avoid
                     attempt(i, k + 1, at, avoid)
+                else:
+                    cids.release(shown.pop(i, (None, 1.0))[0])
         elif kind == ANSWER:
             strategy.on_outcome(trunk_id, calls.region[i], at, True, dialed)
             strategy.on_talk(calls.talk[i])
@@ -171,6 +184,7 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
             in_flight[trunk_id] -= 1
             strategy.release(trunk_id)
             tried.pop(i, None)
+            cids.release(shown.pop(i, (None, 1.0))[0])
 
     for i in range(n):
         t_i = i / sc.offered_cps
@@ -193,9 +207,11 @@ def run(sc: Scenario, calls: Calls, strategy: Strategy) -> dict[str, Any]:
         "cost_total": round(tally.cost, 2),
         "cost_per_answer": round(tally.cost / tally.answered, 5) if tally.answered else None,
         "net_value": round(value, 2),
-        "violations": tally.violations,
+        "violations": {**tally.violations, "caller_id_caps": cids.over_caps},
         "events": event_report(sc, log, horizon),
     }
+    if cids.enabled:
+        out["caller_id_tiers"] = dict(sorted(cids.by_tier.items()))
     if isinstance(strategy, Adaptive):
         r = strategy.router
         out["transitions"] = len(r.transitions)

@@ -37,7 +37,7 @@ class RoutingPolicy:
     drift_weight: float = 40.0  # weight of the rescaled estimates after a drift
     settle_seconds: float = 35.0  # outcomes are learnt in dial order after this (>= ring timeout)
     prior_weight: float = 10.0
-    explore: float = 0.02  # share of calls sent to a candidate other than the best
+    explore: float = 0.01  # share of calls sent to a candidate other than the best
     talk_mean_prior: float = 90.0
 
 
@@ -236,7 +236,8 @@ class Router:
 
     def _rescale(self, trunk_id: str, ratio: float, now: float) -> None:
         """The trunk's answer quality changed by ``ratio``: scale its estimates, with little weight."""
-        w = self.policy.drift_weight
+        live = self.live[trunk_id]
+        w = max(self.policy.drift_weight, live.drift.evidence)
         for (t, _region), est in self.answer.items():
             if t == trunk_id:
                 p = min(0.99, est.rate(now, 0.3, 0.0 if est.long.n > 0 else 1.0) * ratio)

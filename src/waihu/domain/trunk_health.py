@@ -57,7 +57,7 @@ class Tracked:
 
     long: Decayed
     n_short: int = 100
-    z: float = 4.0
+    z: float = 5.5
     recent: deque[int] = field(default_factory=deque)
     hits: int = 0
     changes: int = 0
@@ -98,8 +98,8 @@ class Drift:
     the change began, and the router rescales the trunk's estimates at once.
     """
 
-    down: float = 0.7
-    up: float = 1.4
+    down: float = 0.6
+    up: float = 1.5
     h: float = 8.0
     s_down: float = 0.0
     s_up: float = 0.0
@@ -108,6 +108,7 @@ class Drift:
     obs_up: float = 0.0
     exp_up: float = 0.0
     changes: int = 0
+    evidence: float = 0.0  # expected answers behind the last change (its weight)
 
     def add(self, hit: bool, p: float) -> float | None:
         p = min(0.7, max(0.02, p))
@@ -128,6 +129,7 @@ class Drift:
         for s, obs, exp in ((self.s_down, self.obs_down, self.exp_down), (self.s_up, self.obs_up, self.exp_up)):
             if s > self.h and exp > 0:
                 ratio = obs / exp
+                self.evidence = exp
                 self.s_down = self.s_up = self.obs_down = self.exp_down = self.obs_up = self.exp_up = 0.0
                 self.changes += 1
                 return ratio
@@ -191,8 +193,8 @@ class Breaker:
         th = self.th
         if probe:
             self.probes_in_flight = max(0, self.probes_in_flight - 1)
-            if self.state is not TrunkHealth.PROBING:
-                return None
+            if self.state is not TrunkHealth.PROBING or cause is LossCause.CONGESTION:
+                return None  # congestion says the line is busy, not whether it is healthy
             if not ok:
                 return self.eject(now, f"probe_failed:{cause}", backoff=True)
             self.probe_ok += 1
@@ -218,9 +220,9 @@ class Breaker:
         return None
 
     def congested(self) -> bool:
-        """True (once per burst) when the congestion share of the window crosses 20%."""
+        """True (once per burst) when the congestion share of a full window reaches 20%."""
         n = len(self.congestion)
-        if n >= self.th.min_sample // 2 and sum(self.congestion) / n >= 0.2:
+        if n >= self.th.window and sum(self.congestion) / n >= 0.2:
             self.congestion.clear()
             return True
         return False

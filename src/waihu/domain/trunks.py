@@ -70,7 +70,7 @@ class Thresholds:
     min_answer_rate: float = 0.0
     answer_min_sample: int = 100
     cooldown_seconds: float = 10.0
-    max_cooldown_seconds: float = 30.0
+    max_cooldown_seconds: float = 20.0
     probe_successes: int = 5
     probe_concurrency: int = 5
 

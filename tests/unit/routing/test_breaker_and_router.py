@@ -65,8 +65,22 @@ def test_a_failed_probe_ejects_again_with_a_longer_cooldown() -> None:
     assert send(r, 13.0)[1] is True
     lose(r, "A", 13.5, probe=True)
     assert r.health("A") is TrunkHealth.EJECTED
-    assert send(r, 13.5 + 19.0)[0] is None, "cool-down doubled to 20 s"
+    assert send(r, 13.5 + 19.0)[0] is None, "cool-down doubled to 20 s (the maximum)"
     assert send(r, 13.5 + 20.0)[1] is True
+    lose(r, "A", 34.0, probe=True)
+    assert send(r, 34.0 + 19.0)[0] is None
+    assert send(r, 34.0 + 20.0)[1] is True
+
+
+def test_congestion_on_a_probe_neither_fails_nor_passes_it() -> None:
+    r = router(trunk("A"))
+    for k in range(3):
+        send(r, k)
+        lose(r, "A", k + 0.2)
+    assert send(r, 12.5)[1] is True
+    lose(r, "A", 12.6, cause=LossCause.CONGESTION, probe=True)
+    assert r.health("A") is TrunkHealth.PROBING
+    assert r.live["A"].breaker.probe_ok == 0
 
 
 def test_line_loss_rate_over_the_minimum_sample_ejects() -> None:
@@ -111,8 +125,11 @@ def test_congestion_throttles_instead_of_ejecting() -> None:
     r = router(trunk("A", capacity=100))
     for k in range(40):
         assert send(r, k * 0.01)[0] == "A"
-    for k in range(10):  # 40 in flight; the carrier starts refusing
-        r.on_line("A", 1.0 + k * 0.01, ok=k % 2 == 0, cause=None if k % 2 == 0 else LossCause.CONGESTION)
+    for k in range(19):  # 40 in flight; the carrier starts refusing one call in four
+        refused = k % 4 == 3
+        r.on_line("A", 1.0 + k * 0.01, ok=not refused, cause=LossCause.CONGESTION if refused else None)
+    assert r.live["A"].usable >= 40, "not before a full window of results"
+    r.on_line("A", 1.2, ok=False, cause=LossCause.CONGESTION)
     assert r.health("A") is TrunkHealth.ENABLED
     assert r.live["A"].usable < 40
     assert any(e == "throttle" for _, _, e, _ in r.transitions)
