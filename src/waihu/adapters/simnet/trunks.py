@@ -17,8 +17,12 @@ LINE_CAUSES = (LossCause.CONGESTION, LossCause.RISK_CONTROL, LossCause.BLACKLIST
                LossCause.TECHNICAL, LossCause.TIMEOUT)
 EVENT_KINDS = ("failure", "risk_burst", "quality_drop", "capacity", "caller_id_marked")
 
-# what the network answers for each loss: SIP final response and Reason: Q.850;cause=
-SIGNAL: dict[LossCause, tuple[int, int]] = {
+# what the network answers for each loss: SIP final response and Reason: Q.850;cause= (None: no
+# Reason header). ``waihu.domain.sipcodes.loss_cause_for`` maps each back to its cause, except
+# for the two causes SIP cannot tell: a suspended number answers like a powered-off one (the
+# number-status check tells them apart) and a carrier blacklist like risk control (the
+# carrier's reason text or its reports tell them apart).
+SIGNAL: dict[LossCause, tuple[int, int | None]] = {
     LossCause.BUSY: (486, 17),
     LossCause.NO_ANSWER: (480, 19),
     LossCause.REJECTED: (603, 21),
@@ -27,11 +31,12 @@ SIGNAL: dict[LossCause, tuple[int, int]] = {
     LossCause.SUSPENDED: (480, 20),
     LossCause.UNREACHABLE: (503, 27),
     LossCause.CONGESTION: (503, 34),
-    LossCause.RISK_CONTROL: (608, 21),
-    LossCause.BLACKLIST: (403, 21),
+    LossCause.RISK_CONTROL: (403, None),
+    LossCause.BLACKLIST: (403, 55),
     LossCause.TECHNICAL: (500, 41),
     LossCause.TIMEOUT: (408, 102),
 }
+SIP_AMBIGUOUS = {LossCause.SUSPENDED: LossCause.POWERED_OFF, LossCause.BLACKLIST: LossCause.RISK_CONTROL}
 TIMEOUT_SECONDS = 32.0  # SIP timer B: no response to the INVITE at all
 
 
@@ -148,14 +153,18 @@ class SimTrunk:
         return AttemptResult(True, LossCause.NO_ANSWER, pdd, None, pdd + no_answer_after)
 
 
+def final_response(cause: LossCause) -> str:
+    code, q850 = SIGNAL[cause]
+    return f"{code}" if q850 is None else f"{code} (Reason: Q.850;cause={q850})"
+
+
 def signaling(result: AttemptResult, dial_at: float) -> list[tuple[float, str, str]]:
     """The SIP exchange of one attempt, synthesised: (time, direction, message)."""
     log = [(dial_at, ">", "INVITE"), (dial_at + 0.05, "<", "100 Trying")]
     if not result.line_ok and result.cause is not None:
-        code, q850 = SIGNAL[result.cause]
         if result.cause is LossCause.TIMEOUT:
             log = [(dial_at, ">", "INVITE")]
-        log.append((dial_at + result.end_at, "<", f"{code} ;Reason: Q.850;cause={q850}"))
+        log.append((dial_at + result.end_at, "<", final_response(result.cause)))
         log.append((dial_at + result.end_at + 0.01, ">", "ACK"))
         return log
     log.append((dial_at + result.progress_at, "<", "180 Ringing" if result.cause is not LossCause.EMPTY_NUMBER
@@ -166,7 +175,6 @@ def signaling(result: AttemptResult, dial_at: float) -> list[tuple[float, str, s
         log.append((dial_at + result.end_at, "<", "BYE"))
         log.append((dial_at + result.end_at + 0.02, ">", "200 OK"))
     elif result.cause is not None:
-        code, q850 = SIGNAL[result.cause]
-        log.append((dial_at + result.end_at, "<", f"{code} ;Reason: Q.850;cause={q850}"))
+        log.append((dial_at + result.end_at, "<", final_response(result.cause)))
         log.append((dial_at + result.end_at + 0.01, ">", "ACK"))
     return log
