@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, db, demo, importing
+from waihu.cli import bench, callerid, campaign, cdr, db, demo, importing, trunks
 
 app = typer.Typer(
     name="waihu",
@@ -19,6 +19,8 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(cdr.app, name="cdr")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
+app.add_typer(trunks.app, name="trunks")
+app.add_typer(callerid.app, name="callerid")
 
 
 def main() -> None:
