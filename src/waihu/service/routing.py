@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from waihu.domain.callerid import CallerIdPool
 from waihu.domain.calls import CallRecord, Side
 from waihu.domain.messages import Command, DialTarget, WriteCdr
+from waihu.domain.number_status import SKIP, NumberStatusCache
 from waihu.domain.routing import Router, RouteRequest
 from waihu.domain.trunk_stats import TrunkStats
 from waihu.engine.config import CampaignSpec, Route
+from waihu.ports import NumberStatusProvider
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +36,12 @@ class Decision:
 
 class RoutedLines:
     def __init__(self, router: Router, pool: CallerIdPool | None = None, *,
-                 hold_seconds: float = 30.0, keep: int = 1000) -> None:
+                 hold_seconds: float = 30.0, keep: int = 1000,
+                 number_status: NumberStatusProvider | None = None) -> None:
         self.router = router
         self.pool = pool
+        self.number_status = number_status
+        self.status_cache = NumberStatusCache()
         self.hold_seconds = hold_seconds
         self.stats: dict[str, TrunkStats] = {t: TrunkStats() for t in router.live}
         self.decisions: deque[Decision] = deque(maxlen=keep)
@@ -46,7 +51,29 @@ class RoutedLines:
     def business_of(self, spec: CampaignSpec) -> str:
         return spec.job_type
 
+    def precheck(self, target: DialTarget, spec: CampaignSpec, now: float) -> Route | None:
+        """A hold when the number-status provider says the number cannot be reached."""
+        if self.number_status is None or target.avoid_trunks:
+            return None
+        cache = self.status_cache
+        found, state = cache.get(target.phone_ref, now)
+        if not found:
+            state = self.number_status.check(target.phone, now)
+            cache.put(target.phone_ref, state, now)
+        if state is None or state not in SKIP:
+            return None
+        business = self.business_of(spec)
+        costs = [tl.trunk.cost_per_attempt for tl in self.router.live.values()
+                 if tl.trunk.eligible(business, target.region)]
+        cache.skip(state, min(costs) if costs else 0.0)
+        reason = f"number_status.{state.value}"
+        self.decisions.append(Decision(now, spec.campaign_id, target.contact_id, None, None, reason, False))
+        return Route(None, hold_reason=reason, retry_at=cache.expires(target.phone_ref))
+
     def route(self, target: DialTarget, spec: CampaignSpec, now: float) -> Route:
+        held = self.precheck(target, spec, now)
+        if held is not None:
+            return held
         req = RouteRequest(self.business_of(spec), target.region, frozenset(target.avoid_trunks))
         dec = self.router.route(req, now)
         caller_id: str | None = spec.default_caller_id
