@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, callerid, campaign, cdr, db, demo, importing, trunks
+from waihu.cli import bench, call, callerid, campaign, cdr, db, demo, importing, trunks
 
 app = typer.Typer(
     name="waihu",
@@ -21,6 +21,7 @@ app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
 app.add_typer(trunks.app, name="trunks")
 app.add_typer(callerid.app, name="callerid")
+app.add_typer(call.app, name="call")
 
 
 def main() -> None:

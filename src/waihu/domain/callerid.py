@@ -129,14 +129,17 @@ class CallerIdPool:
     def select(self, callee_key: str, province: str | None, city: str | None, now: float) -> CallerIdChoice:
         self._roll_day(now)
         tiers: list[list[CallerId]] = [[], [], [], []]
-        seen_any = False
+        seen_any = shown_only = False
         for n in self.numbers.values():
             t = self._tier(n, province, city)
             if t > 3:
                 continue
             seen_any = True
-            if n.usable() and (callee_key, n.number_id) not in self._shown:
-                tiers[t].append(n)
+            if n.usable():
+                if (callee_key, n.number_id) not in self._shown:
+                    tiers[t].append(n)
+                else:
+                    shown_only = True
         for t, group in enumerate(tiers):
             if group:
                 pick = self._rng.choices(group, [n.weight for n in group])[0]
@@ -144,8 +147,26 @@ class CallerIdPool:
                 pick.used_today += 1
                 self._shown.add((callee_key, pick.number_id))
                 return CallerIdChoice(pick.number_id, TIERS[t], TIERS[t])
-        why = "no_caller_id.exhausted" if seen_any else "no_caller_id.none_for_region"
+        if not seen_any:
+            why = "no_caller_id.none_for_region"
+        elif shown_only:
+            why = "no_caller_id.shown_today"  # free numbers exist, all already shown to this callee
+        else:
+            why = "no_caller_id.exhausted"
         return CallerIdChoice(None, None, why)
+
+    def next_day(self, now: float) -> float:
+        """When the per-callee rule resets: the next local midnight."""
+        return (int((now + self.utc_offset) // 86400) + 1) * 86400.0 - self.utc_offset
+
+    def reuse(self, number_id: str) -> bool:
+        """The same number again for an immediate retry of a line loss (the callee's phone never
+        rang, so it was not shown): taken when under its concurrency cap, not counted again."""
+        n = self.numbers.get(number_id)
+        if n is None or n.status is CallerIdStatus.OFFLINE or n.in_use >= n.caps()[0]:
+            return False
+        n.in_use += 1
+        return True
 
     def release(self, number_id: str) -> None:
         n = self.numbers.get(number_id)

@@ -30,6 +30,9 @@ class NumberStatusCache:
     hits: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     saved_cost: float = 0.0
+    max_hold: float = 30 * 86400.0
+    max_holds: int = 4
+    _holds: dict[str, int] = field(default_factory=dict)  # key -> times held in a row
 
     def get(self, key: str, now: float) -> tuple[bool, LossCause | None]:
         """(found, state): a cached answer that has not expired."""
@@ -50,6 +53,19 @@ class NumberStatusCache:
         got = self.entries.get(key)
         return got[1] if got is not None else None
 
-    def skip(self, state: LossCause, saved_cost: float) -> None:
+    def skip(self, key: str, state: LossCause, saved_cost: float, now: float) -> tuple[float, bool]:
+        """Count a skipped attempt; returns (when to look at the number again, final).
+
+        A number found unreachable again and again is looked at less and less often (doubling,
+        up to ``max_hold``); an empty number, or one found unreachable ``max_holds`` times in a
+        row, is final: the contact is not dialed again.
+        """
         self.skipped[state.value] = self.skipped.get(state.value, 0) + 1
         self.saved_cost += saved_cost
+        n = self._holds.get(key, 0)
+        self._holds[key] = n + 1
+        until = now + min(self.max_hold, self.ttl.get(state, self.ttl[None]) * 2.0 ** min(n, 20))
+        return until, state is LossCause.EMPTY_NUMBER or n + 1 >= self.max_holds
+
+    def reachable(self, key: str) -> None:
+        self._holds.pop(key, None)

@@ -28,6 +28,7 @@ class Route:
     hold_reason: str | None = None  # set when no route is available (platform-side loss)
     retry_at: float | None = None
     reason: str | None = None  # why this trunk (recorded in the CDR's extra as "route")
+    final: bool = False  # a hold that ends the contact (e.g. the number does not exist)
 
 
 ScreenFn = Callable[[DialTarget, "CampaignSpec", float], Screening]

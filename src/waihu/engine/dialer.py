@@ -151,8 +151,12 @@ class Dialer:
         if route.hold_reason is not None:
             run.counters.held += 1
             retry = route.retry_at if route.retry_at is not None else now + 60.0
-            out.append(RecordHold(spec.campaign_id, target.contact_id, now, (route.hold_reason,), retry))
-            self.conclude(run, target, None, ContactState.PENDING, now, out, due=retry)
+            out.append(RecordHold(spec.campaign_id, target.contact_id, now, (route.hold_reason,),
+                                  None if route.final else retry))
+            if route.final:
+                self.conclude(run, target, None, ContactState.FINISHED, now, out)
+            else:
+                self.conclude(run, target, None, ContactState.PENDING, now, out, due=retry)
             return False
         self.dial_routed(run, target, agent, route, now, out)
         return True

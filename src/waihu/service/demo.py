@@ -45,6 +45,7 @@ from waihu.service.campaigns import (
 )
 from waihu.service.contacts import merge_rows
 from waihu.service.importing.mapping import ParsedRow
+from waihu.service.lines_runtime import routed_simulation, save_traces
 from waihu.service.runtime import DialerRuntime
 from waihu.service.summary import campaign_summary
 from waihu.service.tenants import ensure_tenant
@@ -172,8 +173,10 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     loop = VirtualLoop(start)
     draws = Draws(cfg.seed)
     network = SimNetwork(loop, cfg.callee, draws, start)
+    with platform.uow(tid) as uow:  # the tenant's trunks and caller IDs, when it has any
+        routed = routed_simulation(uow, network, start, cfg.seed)
     sim_agents = SimAgents(loop, cfg.agent, draws, agent_ids, {campaign_id: disps})
-    engine = Dialer(tid, new_id=new_id)
+    engine = Dialer(tid, new_id=new_id) if routed is None else Dialer(tid, new_id=new_id, route=routed.lines.route)
     store = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
     state = {"drained": False, "dials": 0, "ended": 0}
 
@@ -188,7 +191,9 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     def drained(_cid: str, now: float) -> None:
         state["drained"] = True
 
-    runtime = DialerRuntime(engine, network, store, loop, [sim_agents], on_drained=drained, observers=[observe])
+    telephony = network if routed is None else routed.network
+    watchers = [observe] if routed is None else [observe, routed.lines.observe]
+    runtime = DialerRuntime(engine, telephony, store, loop, [sim_agents], on_drained=drained, observers=watchers)
     runtime.feed(CampaignActivated(spec), start)
     for aid in agent_ids:
         runtime.feed(AgentLoggedIn(aid), start)
@@ -206,6 +211,8 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     store.flush()
     with platform.uow(tid) as uow:
         uow.new_id = new_id
+        if routed is not None:
+            save_traces(uow, routed.network)
         for aid in agent_ids:
             rec = engine.agents[aid]
             talk = rec.talk_total + (end - rec.talk_started if rec.talk_started is not None else 0.0)

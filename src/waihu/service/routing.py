@@ -46,7 +46,7 @@ class RoutedLines:
         self.stats: dict[str, TrunkStats] = {t: TrunkStats() for t in router.live}
         self.decisions: deque[Decision] = deque(maxlen=keep)
         self._open: dict[tuple[str, str, str], tuple[str | None, bool]] = {}  # -> (region, probe)
-        self._cids: dict[tuple[str, str], str] = {}  # (campaign, contact) -> caller-ID number id
+        self._cids: dict[tuple[str, str], deque[str]] = {}  # (campaign, contact) -> caller IDs in use
 
     def business_of(self, spec: CampaignSpec) -> str:
         return spec.job_type
@@ -61,14 +61,15 @@ class RoutedLines:
             state = self.number_status.check(target.phone, now)
             cache.put(target.phone_ref, state, now)
         if state is None or state not in SKIP:
+            cache.reachable(target.phone_ref)
             return None
         business = self.business_of(spec)
         costs = [tl.trunk.cost_per_attempt for tl in self.router.live.values()
                  if tl.trunk.eligible(business, target.region)]
-        cache.skip(state, min(costs) if costs else 0.0)
+        until, final = cache.skip(target.phone_ref, state, min(costs) if costs else 0.0, now)
         reason = f"number_status.{state.value}"
         self.decisions.append(Decision(now, spec.campaign_id, target.contact_id, None, None, reason, False))
-        return Route(None, hold_reason=reason, retry_at=cache.expires(target.phone_ref))
+        return Route(None, hold_reason=reason, retry_at=until, final=final)
 
     def route(self, target: DialTarget, spec: CampaignSpec, now: float) -> Route:
         held = self.precheck(target, spec, now)
@@ -76,25 +77,35 @@ class RoutedLines:
             return held
         req = RouteRequest(self.business_of(spec), target.region, frozenset(target.avoid_trunks))
         dec = self.router.route(req, now)
+        retry_at = now + self.hold_seconds
         caller_id: str | None = spec.default_caller_id
         reason = dec.reason
-        if dec.trunk_id is not None and self.pool is not None and self.pool.numbers:
+        key = (spec.campaign_id, target.contact_id)
+        chain = self._cids.get(key)
+        if (dec.trunk_id is not None and self.pool is not None and target.avoid_trunks and chain
+                and self.pool.reuse(chain[-1])):  # a retry shows the number its chain showed
+            dec_trunk, caller_id = dec.trunk_id, self.pool.numbers[chain[-1]].display
+            chain.append(chain[-1])
+            reason = f"{dec.reason};caller_id:same_as_chain"
+        elif dec.trunk_id is not None and self.pool is not None and self.pool.numbers:
             choice = self.pool.select(target.phone_ref, target.region, None, now)
             if choice.number_id is None:
                 self.router.release(dec.trunk_id)
                 if dec.probe:
                     self.router.live[dec.trunk_id].breaker.probes_in_flight -= 1
                 dec_trunk, reason = None, choice.reason
+                if reason == "no_caller_id.shown_today":
+                    retry_at = self.pool.next_day(now)
             else:
                 dec_trunk, caller_id = dec.trunk_id, self.pool.numbers[choice.number_id].display
                 reason = f"{dec.reason};caller_id:{choice.tier}"
-                self._cids[(spec.campaign_id, target.contact_id)] = choice.number_id
+                self._cids.setdefault(key, deque()).append(choice.number_id)
         else:
             dec_trunk = dec.trunk_id
         self.decisions.append(Decision(now, spec.campaign_id, target.contact_id, dec_trunk, caller_id,
                                        reason, dec.probe))
         if dec_trunk is None:
-            return Route(None, hold_reason=reason, retry_at=now + self.hold_seconds)
+            return Route(None, hold_reason=reason, retry_at=retry_at)
         self._open[(spec.campaign_id, target.contact_id, dec_trunk)] = (target.region, dec.probe)
         return Route(dec_trunk, caller_id, reason=reason)
 
@@ -115,9 +126,14 @@ class RoutedLines:
         if r.answered and r.bridge_at is not None:
             self.router.on_talk(r.talk_seconds)
         self.router.release(r.trunk_id)
-        number = self._cids.pop((r.campaign_id, r.contact_id), None)
-        if number is not None and self.pool is not None:
-            self.pool.release(number)
+        key = (r.campaign_id, r.contact_id)
+        numbers = self._cids.get(key)
+        if numbers:  # attempts of a contact end in the order they were placed
+            number = numbers.popleft()
+            if not numbers:
+                del self._cids[key]
+            if self.pool is not None:
+                self.pool.release(number)
         stats = self.stats.setdefault(r.trunk_id, TrunkStats())
         pdd = (first - r.dial_at) if r.ring_at is not None or not line_ok else None
         stats.record(r.end_at, answered=r.answered, cause=cause, pdd=pdd, talk_seconds=r.talk_seconds)

@@ -107,3 +107,26 @@ def test_route_reason_is_recorded_in_the_cdr() -> None:
     assert cdr.extra["route"] == "best_value"
     assert lines.decisions[-1].trunk_id == "T0"
     assert lines.router.live["T0"].in_flight == 0, "the CDR frees the line"
+
+
+def test_a_retry_shows_the_caller_id_its_chain_showed() -> None:
+    from waihu.domain.callerid import CallerId, CallerIdPool
+
+    pool = CallerIdPool()
+    pool.add(CallerId("n1", "+8613700000001", "浙江", max_concurrent=5))
+    lines = RoutedLines(Router([Trunk("T0", "T0", capacity=10, cps=10, priority=2),
+                                Trunk("T1", "T1", capacity=10, cps=10)], RoutingPolicy(explore=0.0)), pool)
+    ids = itertools.count(1)
+    d = Dialer("t1", new_id=lambda: f"call{next(ids)}", route=lines.route)
+    spec = CampaignSpec("k1", "t1", dispositions=dict(DISPS), job_type="insurance")
+    d.handle(AgentLoggedIn("a0"), 0.0)
+    d.handle(CampaignActivated(spec), 0.0)
+    callee = target(1)
+    callee.region = "浙江"
+    (first,) = of(d.handle(ContactsLoaded("k1", (callee,), None), 0.0), Dial)
+    cmds = fail(d, lines, first.call_id, LossCause.TECHNICAL, 500, 1.0)
+    (retry,) = of(cmds, Dial)
+    assert retry.caller_id == first.caller_id == "+8613700000001"
+    assert pool.numbers["n1"].in_use == 1 and pool.numbers["n1"].used_today == 1
+    fail(d, lines, retry.call_id, LossCause.BUSY, 486, 3.0)
+    assert pool.numbers["n1"].in_use == 0

@@ -53,7 +53,8 @@ def test_never_the_same_number_twice_to_a_callee_in_a_day() -> None:
     assert p.select("callee", "浙江", "杭州", T0).number_id == "only"
     p.release("only")
     again = p.select("callee", "浙江", "杭州", T0 + 60)
-    assert again.number_id is None and again.reason == "no_caller_id.exhausted"
+    assert again.number_id is None and again.reason == "no_caller_id.shown_today"
+    assert p.next_day(T0) - T0 < DAY and (p.next_day(T0) + 8 * 3600) % DAY == 0
     assert p.select("other", "浙江", "杭州", T0 + 60).number_id == "only"
     assert p.select("callee", "浙江", "杭州", T0 + DAY).number_id == "only", "a new day"
 

@@ -30,11 +30,22 @@ def target(n: int) -> DialTarget:
 def test_empty_numbers_are_held_with_their_reason_and_saved_cost() -> None:
     rl = lines(empty_rate=1.0, suspended_rate=0.0, powered_off_rate=0.0)
     r = rl.route(target(1), SPEC, 100.0)
-    assert (r.trunk_id, r.hold_reason) == (None, "number_status.empty_number")
+    assert (r.trunk_id, r.hold_reason, r.final) == (None, "number_status.empty_number", True)
     assert r.retry_at == 100.0 + 30 * 86400.0
     assert rl.router.live["A"].in_flight == 0, "no line was taken"
     assert rl.status_cache.skipped == {"empty_number": 1}
     assert rl.status_cache.saved_cost == 0.02
+
+
+def test_a_number_that_stays_off_is_looked_at_less_and_less_often() -> None:
+    rl = lines(empty_rate=0.0, suspended_rate=0.0, powered_off_rate=1.0)
+    t, holds = 0.0, []
+    for _ in range(4):
+        r = rl.route(target(3), SPEC, t)
+        assert r.hold_reason == "number_status.powered_off" and r.retry_at is not None
+        holds.append((r.retry_at - t, r.final))
+        t = r.retry_at
+    assert holds == [(2 * 3600.0, False), (4 * 3600.0, False), (8 * 3600.0, False), (16 * 3600.0, True)]
 
 
 def test_reachable_numbers_are_routed_and_answers_are_cached_until_they_expire() -> None:

@@ -85,3 +85,13 @@ class NumberStatusRow(Base):
     status: Mapped[str] = mapped_column(String(20))  # ok | empty_number | suspended | powered_off
     checked_at: Mapped[datetime] = mapped_column(TS)
     expires_at: Mapped[datetime] = mapped_column(TS)
+
+
+class CallSignaling(Base):
+    """The signaling exchange of one dial attempt (one CDR): ``[[time, direction, message], ...]``."""
+
+    __tablename__ = "call_signaling"
+    call_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    trunk_id: Mapped[str | None] = mapped_column(String(64))
+    log: Mapped[list[Any]] = mapped_column(JSON, default=list)
