@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, call, callerid, campaign, cdr, db, demo, importing, trunks
+from waihu.cli import bench, call, callerid, campaign, cdr, db, demo, importing, serve, trunks
 
 app = typer.Typer(
     name="waihu",
@@ -22,6 +22,9 @@ app.command("demo")(demo.demo)
 app.add_typer(trunks.app, name="trunks")
 app.add_typer(callerid.app, name="callerid")
 app.add_typer(call.app, name="call")
+app.command("serve")(serve.serve)
+app.add_typer(serve.tenant_app, name="tenant")
+app.add_typer(serve.user_app, name="user")
 
 
 def main() -> None:

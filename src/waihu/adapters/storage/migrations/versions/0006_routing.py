@@ -1,7 +1,7 @@
 """routing: trunks, caller IDs, their assignments, number-status cache, call signaling
 
 Revision ID: 0006_routing
-Revises: 0001
+Revises: 0008_api
 Create Date: 2026-11-25 22:24:36.762190
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_routing"
-down_revision = "0001"
+down_revision = "0008_api"
 branch_labels = None
 depends_on = None
 
