@@ -142,3 +142,6 @@ def screening(
     else:
         for k, v in doc.items():
             out.print(f"{k}: {v}")
+from waihu.cli.bench_routing import routing  # noqa: E402
+
+app.command("routing")(routing)

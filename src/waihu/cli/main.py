@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, compliance, contact, db, demo, dnc, importing, serve
+from waihu.cli import (
+    bench,
+    call,
+    callerid,
+    campaign,
+    cdr,
+    compliance,
+    contact,
+    db,
+    demo,
+    dnc,
+    importing,
+    serve,
+    trunks,
+)
 
 app = typer.Typer(
     name="waihu",
@@ -23,6 +37,9 @@ app.add_typer(contact.app, name="contact")
 app.add_typer(compliance.app, name="compliance")
 app.command("explain")(contact.explain)
 app.command("demo")(demo.demo)
+app.add_typer(trunks.app, name="trunks")
+app.add_typer(callerid.app, name="callerid")
+app.add_typer(call.app, name="call")
 app.command("serve")(serve.serve)
 app.add_typer(serve.tenant_app, name="tenant")
 app.add_typer(serve.user_app, name="user")

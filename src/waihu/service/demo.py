@@ -34,7 +34,7 @@ from waihu.domain.messages import (
 )
 from waihu.domain.phone import PhoneNumber
 from waihu.domain.timeutil import to_dt
-from waihu.engine.config import CampaignSpec, allow_all
+from waihu.engine.config import CampaignSpec, allow_all, default_route
 from waihu.engine.dialer import Dialer
 from waihu.numbering import NumberInfo, normalize
 from waihu.ports import DialerStore
@@ -48,6 +48,7 @@ from waihu.service.campaigns import (
 )
 from waihu.service.contacts import merge_rows
 from waihu.service.importing.mapping import ParsedRow
+from waihu.service.lines_runtime import routed_simulation, save_traces
 from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
 from waihu.service.summary import campaign_summary
@@ -204,9 +205,12 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     loop = VirtualLoop(start)
     draws = Draws(cfg.seed)
     network = SimNetwork(loop, cfg.callee, draws, start)
+    with platform.uow(tid) as uow:  # the tenant's trunks and caller IDs, when it has any
+        routed = routed_simulation(uow, network, start, cfg.seed)
     sim_agents = SimAgents(loop, cfg.agent, draws, agent_ids, {campaign_id: disps})
     screen = load_screen(platform.engine, platform.codec.phone_hash, tid, [campaign_id]) if cfg.compliance else None
-    engine = Dialer(tid, new_id=new_id, screen=screen or allow_all)
+    engine = Dialer(tid, new_id=new_id, screen=screen or allow_all,
+                    route=default_route if routed is None else routed.lines.route)
     store: DialerStore = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
     if screen is not None:
         store = ScreenedStore(store, screen)
@@ -244,8 +248,13 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
 
     agent_set = set(agent_ids)
 
-    observers = [observe, sessions_of] if screen is None else [observe, sessions_of, screen.observe]
-    runtime = DialerRuntime(engine, network, store, loop, [sim_agents], on_drained=drained, observers=observers)
+    observers = [observe, sessions_of]
+    if screen is not None:
+        observers.append(screen.observe)
+    if routed is not None:
+        observers.append(routed.lines.observe)
+    telephony = network if routed is None else routed.network
+    runtime = DialerRuntime(engine, telephony, store, loop, [sim_agents], on_drained=drained, observers=observers)
     runtime.feed(CampaignActivated(spec), start)
     shift = cfg.shift
     if shift is None or on_shift(start, shift, cfg.timezone):
@@ -281,6 +290,8 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     store.flush()
     with platform.uow(tid) as uow:
         uow.new_id = new_id
+        if routed is not None:
+            save_traces(uow, routed.network)
         for aid, t0, t1, talk in sessions:
             uow.session.add(AgentSession(id=new_id(), tenant_id=tid, agent_id=aid, campaign_id=campaign_id,
                                          login_at=to_dt(t0), logout_at=to_dt(t1), talk_seconds=round(talk, 3)))

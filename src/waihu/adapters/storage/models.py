@@ -247,3 +247,4 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 from waihu.adapters.storage import models_api as _models_api  # noqa: E402, F401
 from waihu.adapters.storage import models_compliance  # noqa: E402,F401  (compliance tables)
+from waihu.adapters.storage import models_routing as _models_routing  # noqa: E402,F401
