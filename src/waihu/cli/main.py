@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, db, demo, importing
+from waihu.cli import bench, campaign, cdr, db, demo, importing, report
 
 app = typer.Typer(
     name="waihu",
@@ -19,6 +19,7 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(cdr.app, name="cdr")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
+app.add_typer(report.app, name="report")
 
 
 def main() -> None:

@@ -241,3 +241,4 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(TS)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+from waihu.adapters.storage import models_analytics as _models_analytics  # noqa: E402,F401
