@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "complaint_codes": ["complaint"],
     "funnel": ["reach", "intent", "needs", "proposal", "conversion"],
     "excluded_slots": [],  # [weekday 1-7, hour 0-23] pairs never recommended
+    "slot_plan": {},  # segment -> [[weekday, hour], ...] adopted from the time-slot analysis
+    "slot_min_attempts": 30,
     "alerts": {
         "window_minutes": 60,
         "min_attempts": 50,
