@@ -96,3 +96,5 @@ def staffing(
     for k, v in doc.items():
         out.print(f"{k}: {v}")
 
+
+from waihu.cli import report_more  # noqa: E402,F401  (registers the remaining commands on app)

@@ -7,7 +7,7 @@ most once per window for the same campaign and subject."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -84,8 +84,13 @@ def as_dict(ev: AlertEvent) -> dict[str, Any]:
             "at": ev.at.isoformat(), "payload": ev.payload}
 
 
-def recent(uow: UnitOfWork, campaign_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def recent(uow: UnitOfWork, campaign_id: str | None = None, limit: int = 50, since: datetime | None = None,
+           until: datetime | None = None) -> list[dict[str, Any]]:
     q = select(AlertEvent).where(AlertEvent.tenant_id == uow.tenant_id)
+    if since is not None:
+        q = q.where(AlertEvent.at >= since)
+    if until is not None:
+        q = q.where(AlertEvent.at < until)
     if campaign_id is not None:
         q = q.where(AlertEvent.campaign_id == campaign_id)
     return [as_dict(e) for e in uow.session.scalars(q.order_by(AlertEvent.at.desc(), AlertEvent.id).limit(limit))]

@@ -103,7 +103,7 @@ def logged_seconds(uow: UnitOfWork, scope: Scope, tz: str) -> dict[tuple[str, st
     return out
 
 
-def compute(uow: UnitOfWork, scope: Scope) -> dict[str, Any]:
+def compute(uow: UnitOfWork, scope: Scope, *, with_totals: bool = True) -> dict[str, Any]:
     """{"totals": {...}, "rows": [{dimension values..., metrics...}]}"""
     dims.check(scope.by)
     dialect = uow.session.get_bind().dialect.name
@@ -119,9 +119,11 @@ def compute(uow: UnitOfWork, scope: Scope) -> dict[str, Any]:
 
     base = _where(dims.apply_joins(select(*_sums(dialect, success, complaint)).select_from(Cdr), dims.Joins()),
                   uow, scope)
-    totals_raw = dict(uow.session.execute(base).one()._mapping)
-    totals_raw["logged_seconds"] = total_logged
-    totals = derive(totals_raw, avg_order)
+    totals: dict[str, Any] = {}
+    if with_totals or not scope.by:
+        totals_raw = dict(uow.session.execute(base).one()._mapping)
+        totals_raw["logged_seconds"] = total_logged
+        totals = derive(totals_raw, avg_order)
 
     rows: list[dict[str, Any]] = []
     if scope.by:
