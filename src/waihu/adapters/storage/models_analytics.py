@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from waihu.adapters.storage.models import ID, TS, Base, Cdr, DispositionRecord
+from waihu.adapters.storage.models import ID, TS, Base, Cdr
 
 
 class AnalyticsConfig(Base):
@@ -29,7 +29,7 @@ class ScriptAssignment(Base):
 
     __tablename__ = "script_assignments"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "experiment", "contact_id"),
+        UniqueConstraint("campaign_id", "contact_id", "experiment"),
         Index("ix_script_assignments_tenant_campaign", "tenant_id", "campaign_id"),
     )
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -72,4 +72,3 @@ class AlertEvent(Base):
 Index("ix_cdrs_report", Cdr.tenant_id, Cdr.dial_at,
       postgresql_include=["campaign_id", "contact_id", "outcome", "agent_id", "talk_seconds", "trunk_id",
                           "end_at"])
-Index("ix_dispositions_tenant_set", DispositionRecord.tenant_id, DispositionRecord.set_at)

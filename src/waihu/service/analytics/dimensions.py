@@ -128,8 +128,9 @@ def expressions(by: list[str], dialect: str, tz: str, joins: Joins, start: datet
 
 def apply_joins(q: Select[Any], joins: Joins) -> Select[Any]:
     if joins.disposition:
+        # coalesce() keeps SQLite from picking the tenant index over the call_id index
         q = q.outerjoin(DispositionRecord, (DispositionRecord.call_id == Cdr.id)
-                        & (DispositionRecord.tenant_id == Cdr.tenant_id))
+                        & (func.coalesce(DispositionRecord.tenant_id, "") == Cdr.tenant_id))
     if joins.campaign:
         q = q.join(Campaign, Campaign.id == Cdr.campaign_id)
     if joins.contact:

@@ -18,17 +18,23 @@ def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any
 
 
 def _offsets(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
-    """(from UTC instant, offset seconds) pieces covering [start, end), found by scanning hours."""
-    pieces: list[tuple[datetime, int]] = []
+    """(from UTC instant, offset seconds) pieces covering [start, end): days scanned, changes
+    located to the hour."""
+
+    def off(t: datetime) -> int:
+        return int(t.astimezone(tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+
     t = start.replace(minute=0, second=0, microsecond=0)
-    last: int | None = None
+    pieces: list[tuple[datetime, int]] = [(t, off(t))]
     while t < end:
-        off = int(t.astimezone(tz).utcoffset().total_seconds())  # type: ignore[union-attr]
-        if off != last:
-            pieces.append((t, off))
-            last = off
-        t += timedelta(hours=1)
-    return pieces or [(start, int(start.astimezone(tz).utcoffset().total_seconds()))]  # type: ignore[union-attr]
+        nxt = t + timedelta(days=1)
+        if off(nxt) != pieces[-1][1]:
+            h = t
+            while off(h) == pieces[-1][1]:
+                h += timedelta(hours=1)
+            pieces.append((h, off(h)))
+        t = nxt
+    return pieces
 
 
 class LocalTime:
