@@ -165,3 +165,27 @@ def test_slot_heatmap_and_plan(platform: Platform) -> None:
         assert plan["plan"] == {"all": [[1, 9], [1, 10]]}
         slots.adopt(uow, camp, plan, NOW)
         assert cfgs.load(uow, camp)["slot_plan"] == {"all": [[1, 9], [1, 10]]}
+
+
+def test_local_hours_follow_daylight_saving(platform: Platform) -> None:
+    from decimal import Decimal
+
+    from waihu.adapters.storage.models import Cdr
+    from waihu.service.campaigns import create_campaign
+    from waihu.service.tenants import ensure_tenant
+
+    with platform.uow("") as uow:
+        tid = ensure_tenant(uow, "london", NOW, timezone="Europe/London")
+        camp = create_campaign(uow, "dst", NOW)
+        for i, at in enumerate(("2026-03-29T00:30:00", "2026-03-29T01:30:00", "2026-10-25T00:30:00",
+                                "2026-10-25T01:30:00")):
+            dial = datetime.fromisoformat(at + "+00:00")
+            uow.session.add(Cdr(id=f"dst{i}{tid[:8]}", tenant_id=tid, campaign_id=camp.id, contact_id="x",
+                                phone_id="p", phone_hash="h", attempt=1, mode="manual", dial_at=dial, end_at=dial,
+                                outcome="busy", talk_seconds=Decimal(0)))
+        uow.commit()
+    rows = _kpis(platform, tid, by=["date", "hour"])["rows"]
+    # GMT -> BST at 01:00 UTC on 29 March; BST -> GMT at 01:00 UTC on 25 October
+    # (00:30 BST and 01:30 GMT on 25 October are both 01:xx local)
+    assert [(r["date"], r["hour"]) for r in rows] == [("2026-03-29", 0), ("2026-03-29", 2), ("2026-10-25", 1)]
+    assert rows[-1]["attempts"] == 2
