@@ -189,3 +189,17 @@ def test_local_hours_follow_daylight_saving(platform: Platform) -> None:
     # (00:30 BST and 01:30 GMT on 25 October are both 01:xx local)
     assert [(r["date"], r["hour"]) for r in rows] == [("2026-03-29", 0), ("2026-03-29", 2), ("2026-10-25", 1)]
     assert rows[-1]["attempts"] == 2
+
+
+def test_grouping_sets_match_separate_queries(platform: Platform) -> None:
+    from waihu.service.analytics.kpis import compute_sets
+
+    tid, camp = build(platform)
+    sets = [[], ["agent"], ["hour"], ["outcome", "disposition"], ["script"], ["date", "campaign"]]
+    with platform.uow(tid) as uow:
+        got = compute_sets(uow, Scope(campaigns=[camp]), sets)
+        for s in sets:
+            k = compute(uow, Scope(campaigns=[camp], by=s))
+            assert got[tuple(s)] == (k["rows"] if s else [k["totals"]]), s
+        empty = compute_sets(uow, Scope(since=datetime(2030, 1, 1, tzinfo=UTC)), [[], ["hour"]])
+        assert empty[()][0]["attempts"] == 0 and empty[("hour",)] == []

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, case, cast, func, literal, true
+from sqlalchemy import Integer, Select, case, cast, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from waihu.adapters.storage.models import Campaign, Cdr, Contact, ContactPhone, DispositionRecord
@@ -47,23 +46,43 @@ def check(by: list[str]) -> None:
         raise ValidationError("report.duplicate_dimension", "a dimension is given twice")
 
 
-@dataclass
 class Joins:
-    disposition: bool = True
-    contact: bool = False
-    phone: bool = False
-    campaign: bool = False
-    script: bool = False
-    tags: Any = None
+    """The tables a query needs beside ``cdrs``. On PostgreSQL each is a LATERAL one-row lookup
+    by key, so a day's CDRs probe the indexes instead of hashing whole tables; on SQLite a
+    plain outer join (its planner already probes the index)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+        self.disposition = True
+        self.contact = self.phone = self.campaign = self.script = False
+        self.tags: Any = None
+        d, ct = DispositionRecord.__table__, Contact.__table__
+        ph, sa = ContactPhone.__table__, ScriptAssignment.__table__
+        self.d: Any = d
+        self.ct: Any = ct
+        self.ph: Any = ph
+        self.sa: Any = sa
+        if self.pg:
+            self.d = (select(d.c.id, d.c.code, d.c.set_at)
+                      .where(d.c.call_id == Cdr.id, d.c.tenant_id == Cdr.tenant_id)
+                      .order_by(d.c.set_at.desc()).limit(1).lateral("d"))
+            self.ct = (select(ct.c.fields, ct.c.tags, ct.c.source)
+                       .where(ct.c.id == Cdr.contact_id, ct.c.tenant_id == Cdr.tenant_id).limit(1).lateral("ct"))
+            self.ph = (select(ph.c.region).where(ph.c.id == Cdr.phone_id, ph.c.tenant_id == Cdr.tenant_id)
+                       .limit(1).lateral("ph"))
+            self.sa = (select(sa.c.variant).where(sa.c.campaign_id == Cdr.campaign_id,
+                                                   sa.c.contact_id == Cdr.contact_id,
+                                                   sa.c.tenant_id == Cdr.tenant_id)
+                       .order_by(sa.c.assigned_at.desc()).limit(1).lateral("sa"))
 
 
-def _age_band(dialect: str) -> ColumnElement[str]:
+def _age_band(dialect: str, ct: Any) -> ColumnElement[str]:
     if dialect == "postgresql":
-        raw = Contact.fields["age"].as_string()
+        raw = ct.c.fields["age"].as_string()
         age = case((raw.op("~")("^[0-9]{1,3}$"), cast(raw, Integer)), else_=None)
     else:
-        raw = func.json_extract(Contact.fields, "$.age")
-        kind = func.json_type(Contact.fields, "$.age")
+        raw = func.json_extract(ct.c.fields, "$.age")
+        kind = func.json_type(ct.c.fields, "$.age")
         numeric = kind.in_(["integer", "real"]) | ((kind == "text") & raw.op("GLOB")("[0-9]*")
                                                    & ~raw.op("GLOB")("*[^0-9]*"))
         age = case((numeric, cast(raw, Integer)), else_=None)
@@ -95,7 +114,7 @@ def expressions(by: list[str], dialect: str, tz: str, joins: Joins, start: datet
             case "loss_cause":
                 expr = func.coalesce(Cdr.loss_cause, NONE)
             case "disposition":
-                expr = func.coalesce(DispositionRecord.code, NONE)
+                expr = func.coalesce(joins.d.c.code, NONE)
             case "trunk":
                 expr = func.coalesce(Cdr.trunk_id, NONE)
             case "caller_id":
@@ -109,37 +128,43 @@ def expressions(by: list[str], dialect: str, tz: str, joins: Joins, start: datet
             case "hour":
                 expr = lt.hour()
             case "region":
-                expr = func.coalesce(ContactPhone.region, NONE)
+                expr = func.coalesce(joins.ph.c.region, NONE)
             case "age_band":
-                expr = _age_band(dialect)
+                expr = _age_band(dialect, joins.ct)
             case "spend_tier":
-                expr = func.coalesce(Contact.fields["spend_tier"].as_string(), NONE)
+                expr = func.coalesce(joins.ct.c.fields["spend_tier"].as_string(), NONE)
             case "source":
-                expr = func.coalesce(Contact.source, NONE)
+                expr = func.coalesce(joins.ct.c.source, NONE)
             case "tags":
                 fn = func.json_array_elements_text if dialect == "postgresql" else func.json_each
-                joins.tags = fn(Contact.tags).table_valued("value").alias("tag")
+                joins.tags = fn(joins.ct.c.tags).table_valued("value").alias("tag")
                 expr = func.coalesce(joins.tags.c.value, NONE)
             case "script":
-                expr = func.coalesce(ScriptAssignment.variant, Campaign.script_ref, NONE)
+                expr = func.coalesce(joins.sa.c.variant, Campaign.script_ref, NONE)
         out.append(expr.label(b))
     return out
 
 
 def apply_joins(q: Select[Any], joins: Joins) -> Select[Any]:
-    if joins.disposition:
-        # coalesce() keeps SQLite from picking the tenant index over the call_id index
-        q = q.outerjoin(DispositionRecord, (DispositionRecord.call_id == Cdr.id)
-                        & (func.coalesce(DispositionRecord.tenant_id, "") == Cdr.tenant_id))
+    if joins.pg:
+        for needed, src in ((joins.disposition, joins.d), (joins.contact, joins.ct), (joins.phone, joins.ph),
+                            (joins.script, joins.sa)):
+            if needed:
+                q = q.outerjoin(src, true())
+    else:
+        d, ct, ph, sa = joins.d, joins.ct, joins.ph, joins.sa
+        if joins.disposition:
+            # coalesce() keeps SQLite from picking the tenant index over the call_id index
+            q = q.outerjoin(d, (d.c.call_id == Cdr.id) & (func.coalesce(d.c.tenant_id, "") == Cdr.tenant_id))
+        if joins.contact:
+            q = q.outerjoin(ct, (ct.c.id == Cdr.contact_id) & (ct.c.tenant_id == Cdr.tenant_id))
+        if joins.phone:
+            q = q.outerjoin(ph, (ph.c.id == Cdr.phone_id) & (ph.c.tenant_id == Cdr.tenant_id))
+        if joins.script:
+            q = q.outerjoin(sa, (sa.c.campaign_id == Cdr.campaign_id) & (sa.c.contact_id == Cdr.contact_id)
+                            & (sa.c.tenant_id == Cdr.tenant_id))
     if joins.campaign:
         q = q.join(Campaign, Campaign.id == Cdr.campaign_id)
-    if joins.contact:
-        q = q.outerjoin(Contact, Contact.id == Cdr.contact_id)
-    if joins.phone:
-        q = q.outerjoin(ContactPhone, ContactPhone.id == Cdr.phone_id)
-    if joins.script:
-        q = q.outerjoin(ScriptAssignment, (ScriptAssignment.campaign_id == Cdr.campaign_id)
-                        & (ScriptAssignment.contact_id == Cdr.contact_id))
     if joins.tags is not None:
         q = q.outerjoin(joins.tags, true())
     return q

@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, distinct, func, literal, select
+from sqlalchemy import Select, case, distinct, func, literal, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
-from waihu.adapters.storage.models import Agent, AgentSession, Campaign, Cdr, DispositionRecord
+from waihu.adapters.storage.models import Agent, AgentSession, Campaign, Cdr
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.calls import ANSWERED_OUTCOMES, Outcome
 from waihu.domain.kpi import derive
@@ -36,23 +36,31 @@ class Scope:
     by: list[str] = field(default_factory=list)
 
 
-def _sums(dialect: str, success: set[str], complaint: set[str]) -> list[ColumnElement[Any]]:
-    d = DispositionRecord
+def _inner(dialect: str, joins: dims.Joins, by_exprs: list[ColumnElement[Any]], uow: UnitOfWork,
+           scope: Scope) -> Any:
+    """One row per CDR (per tag with ``tags``): its dimension values and what the sums need."""
+    d = joins.d.c
+    q = select(*by_exprs, Cdr.id.label("m_cdr"), Cdr.contact_id.label("m_contact"), Cdr.outcome.label("m_outcome"),
+               Cdr.talk_seconds.label("m_talk"), d.id.label("m_disp"), d.code.label("m_code"),
+               seconds_between(dialect, d.set_at, Cdr.end_at).label("m_wrap")).select_from(Cdr)
+    return _where(dims.apply_joins(q, joins), uow, scope).subquery("r")
+
+
+def _sums(r: Any, success: set[str], complaint: set[str]) -> list[ColumnElement[Any]]:
     one = literal(1)
+    answered = r.c.m_outcome.in_(ANSWERED)
     return [
-        func.count(Cdr.id).label("attempts"),
-        func.coalesce(func.sum(case((Cdr.outcome.in_(ANSWERED), one), else_=0)), 0).label("answered"),
-        func.coalesce(func.sum(case((Cdr.outcome == Outcome.CONNECTED.value, one), else_=0)), 0).label("connected"),
-        func.coalesce(func.sum(case((Cdr.outcome == Outcome.ABANDONED.value, one), else_=0)), 0).label("abandoned"),
-        func.count(distinct(Cdr.contact_id)).label("contacts_dialled"),
-        func.count(distinct(case((Cdr.outcome.in_(ANSWERED), Cdr.contact_id), else_=None))).label(
-            "contacts_answered"),
-        func.coalesce(func.sum(Cdr.talk_seconds), 0).label("talk_seconds"),
-        func.coalesce(func.sum(case((d.id.is_not(None), seconds_between(dialect, d.set_at, Cdr.end_at)),
-                                    else_=None)), 0).label("wrap_seconds"),
-        func.count(d.id).label("dispositions"),
-        func.coalesce(func.sum(case((d.code.in_(sorted(success) or [""]), one), else_=0)), 0).label("conversions"),
-        func.coalesce(func.sum(case((d.code.in_(sorted(complaint) or [""]), one), else_=0)), 0).label("complaints"),
+        func.count(r.c.m_cdr).label("attempts"),
+        func.coalesce(func.sum(case((answered, one), else_=0)), 0).label("answered"),
+        func.coalesce(func.sum(case((r.c.m_outcome == Outcome.CONNECTED.value, one), else_=0)), 0).label("connected"),
+        func.coalesce(func.sum(case((r.c.m_outcome == Outcome.ABANDONED.value, one), else_=0)), 0).label("abandoned"),
+        func.count(distinct(r.c.m_contact)).label("contacts_dialled"),
+        func.count(distinct(case((answered, r.c.m_contact), else_=None))).label("contacts_answered"),
+        func.coalesce(func.sum(r.c.m_talk), 0).label("talk_seconds"),
+        func.coalesce(func.sum(case((r.c.m_disp.is_not(None), r.c.m_wrap), else_=None)), 0).label("wrap_seconds"),
+        func.count(r.c.m_disp).label("dispositions"),
+        func.coalesce(func.sum(case((r.c.m_code.in_(sorted(success) or [""]), one), else_=0)), 0).label("conversions"),
+        func.coalesce(func.sum(case((r.c.m_code.in_(sorted(complaint) or [""]), one), else_=0)), 0).label("complaints"),
     ]
 
 
@@ -103,51 +111,112 @@ def logged_seconds(uow: UnitOfWork, scope: Scope, tz: str) -> dict[tuple[str, st
     return out
 
 
+@dataclass
+class _Ctx:
+    dialect: str
+    tz: str
+    success: set[str]
+    complaint: set[str]
+    avg_order: Decimal
+    currency: str
+    names: dict[str, str]
+    logged: dict[tuple[str, str, str], float]
+
+
+def _context(uow: UnitOfWork, scope: Scope) -> _Ctx:
+    dialect = uow.session.get_bind().dialect.name
+    if dialect == "postgresql":  # short report queries: compiling them costs more than it saves
+        uow.session.execute(text("SET LOCAL jit = off"))
+    tz = cfgs.tenant_timezone(uow)
+    campaigns = _campaigns(uow, scope)
+    one_cfg = cfgs.load(uow, campaigns[0] if len(campaigns) == 1 else None)
+    return _Ctx(dialect, tz, cfgs.success_codes(campaigns), set(one_cfg["complaint_codes"]),
+                cfgs.money(one_cfg["average_order"], "average_order"), one_cfg.get("currency", "CNY"),
+                {c.id: c.name for c in campaigns}, logged_seconds(uow, scope, tz))
+
+
+def _finish(uow: UnitOfWork, ctx: _Ctx, by: list[str], mapped: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    total_logged = sum(ctx.logged.values())
+    agent_codes = _agent_codes(uow) if "agent" in by else {}
+    by_name = {v: k for k, v in ctx.names.items()}
+    rows = []
+    for m in mapped:
+        key = {b: m.pop(b) for b in by}
+        m["logged_seconds"] = (_row_logged(key, ctx.logged, by_name, total_logged, by) if by else total_logged)
+        row = {**key, **derive(m, ctx.avg_order)}
+        if "agent" in key:
+            row["agent_code"] = agent_codes.get(str(key["agent"]), key["agent"])
+        rows.append(row)
+    return rows
+
+
 def compute(uow: UnitOfWork, scope: Scope, *, with_totals: bool = True) -> dict[str, Any]:
     """{"totals": {...}, "rows": [{dimension values..., metrics...}]}"""
     dims.check(scope.by)
-    dialect = uow.session.get_bind().dialect.name
-    tz = cfgs.tenant_timezone(uow)
-    campaigns = _campaigns(uow, scope)
-    success = cfgs.success_codes(campaigns)
-    one_cfg = cfgs.load(uow, campaigns[0] if len(campaigns) == 1 else None)
-    complaint = set(one_cfg["complaint_codes"])
-    avg_order = cfgs.money(one_cfg["average_order"], "average_order")
-    names = {c.id: c.name for c in campaigns}
-    logged = logged_seconds(uow, scope, tz)
-    total_logged = sum(logged.values())
-
-    base = _where(dims.apply_joins(select(*_sums(dialect, success, complaint)).select_from(Cdr), dims.Joins()),
-                  uow, scope)
+    ctx = _context(uow, scope)
     totals: dict[str, Any] = {}
     if with_totals or not scope.by:
-        totals_raw = dict(uow.session.execute(base).one()._mapping)
-        totals_raw["logged_seconds"] = total_logged
-        totals = derive(totals_raw, avg_order)
-
+        r = _inner(ctx.dialect, dims.Joins(ctx.dialect), [], uow, scope)
+        totals = _finish(uow, ctx, [], [dict(uow.session.execute(select(*_sums(r, ctx.success, ctx.complaint)))
+                                             .one()._mapping)])[0]
     rows: list[dict[str, Any]] = []
     if scope.by:
-        joins = dims.Joins()
-        exprs = dims.expressions(scope.by, dialect, tz, joins, scope.since, scope.until)
-        q = select(*exprs, *_sums(dialect, success, complaint)).select_from(Cdr)
-        q = _where(dims.apply_joins(q, joins), uow, scope).group_by(*exprs).order_by(*exprs)
-        agent_codes = _agent_codes(uow) if "agent" in scope.by else {}
-        by_name = {v: k for k, v in names.items()}
-        for r in uow.session.execute(q):
-            m = dict(r._mapping)
-            key = {b: m.pop(b) for b in scope.by}
-            m["logged_seconds"] = _row_logged(key, logged, by_name, total_logged, scope.by, float(m["talk_seconds"]))
-            row = {**key, **derive(m, avg_order)}
-            if "agent" in key:
-                row["agent_code"] = agent_codes.get(str(key["agent"]), key["agent"])
-            rows.append(row)
-    return {"totals": totals, "rows": rows, "currency": one_cfg.get("currency", "CNY"), "timezone": tz,
+        joins = dims.Joins(ctx.dialect)
+        r = _inner(ctx.dialect, joins, dims.expressions(scope.by, ctx.dialect, ctx.tz, joins, scope.since,
+                                                          scope.until), uow, scope)
+        keys = [r.c[b] for b in scope.by]
+        q = select(*keys, *_sums(r, ctx.success, ctx.complaint)).group_by(*keys).order_by(*keys)
+        rows = _finish(uow, ctx, scope.by, [dict(x._mapping) for x in uow.session.execute(q)])
+    return {"totals": totals, "rows": rows, "currency": ctx.currency, "timezone": ctx.tz,
             "since": scope.since.isoformat() if scope.since else None,
             "until": scope.until.isoformat() if scope.until else None, "by": scope.by}
 
 
+def compute_sets(uow: UnitOfWork, scope: Scope, sets: list[list[str]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Rows for several groupings at once (``[]`` is the totals). PostgreSQL answers them with one
+    scan (GROUPING SETS); SQLite runs one query per grouping. ``tags`` may not be among them (it
+    repeats CDRs per tag)."""
+    for s_ in sets:
+        dims.check(s_)
+    if "tags" in {b for s_ in sets for b in s_}:
+        raise ValueError("tags cannot share a scan with other groupings")
+    ctx = _context(uow, scope)
+    if ctx.dialect != "postgresql":
+        out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for s_ in sets:
+            k = compute(uow, Scope(scope.campaigns, scope.since, scope.until, s_), with_totals=not s_)
+            out[tuple(s_)] = k["rows"] if s_ else [k["totals"]]
+        return out
+    all_dims = list(dict.fromkeys(b for s_ in sets for b in s_))
+    joins = dims.Joins(ctx.dialect)
+    r = _inner(ctx.dialect, joins, dims.expressions(all_dims, ctx.dialect, ctx.tz, joins, scope.since, scope.until),
+               uow, scope)
+    cols = [r.c[b] for b in all_dims]
+    q = select(*cols, func.grouping(*cols).label("grouping_mask"), *_sums(r, ctx.success, ctx.complaint)).group_by(
+        func.grouping_sets(*[tuple_(*[r.c[b] for b in s_]) for s_ in sets]))
+    masks = {sum(1 << (len(all_dims) - 1 - i) for i, b in enumerate(all_dims) if b not in s_): s_ for s_ in sets}
+    grouped: dict[int, list[dict[str, Any]]] = {m: [] for m in masks}
+    for x in uow.session.execute(q):
+        m = dict(x._mapping)
+        mask = m.pop("grouping_mask")
+        want = masks[mask]
+        grouped[mask].append({k: v for k, v in m.items() if k not in all_dims or k in want})
+    result: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for mask, s_ in masks.items():
+        rows = sorted(grouped[mask], key=lambda row: tuple(str(row[b]) if not isinstance(row[b], int) else
+                                                            f"{row[b]:08d}" for b in s_))
+        done = _finish(uow, ctx, s_, rows)
+        result[tuple(s_)] = done or ([_finish(uow, ctx, [], [_zero()])[0]] if not s_ else [])
+    return result
+
+
+def _zero() -> dict[str, Any]:
+    return {k: 0 for k in ("attempts", "answered", "connected", "abandoned", "contacts_dialled", "contacts_answered",
+                           "talk_seconds", "wrap_seconds", "dispositions", "conversions", "complaints")}
+
+
 def _row_logged(key: dict[str, Any], logged: dict[tuple[str, str, str], float], by_name: dict[str, str],
-                total: float, by: list[str], talk: float) -> float:
+                total: float, by: list[str]) -> float:
     """Logged time of a row: exact when the row is cut by campaign, agent or date only; otherwise
     the whole scope's logged time, so the row's talk occupancy is its share of the total."""
     if not set(by) <= SESSION_DIMS:

@@ -12,14 +12,10 @@ from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.metrics import ratio
 from waihu.service.analytics import alerts, funnel, roi, slots
 from waihu.service.analytics import settings as cfgs
-from waihu.service.analytics.kpis import Scope, compute, local_day
+from waihu.service.analytics.kpis import Scope, compute, compute_sets, local_day
 
 UNSUITABLE_DISPOSITIONS = ("do_not_call", "wrong_person", "complaint")
 UNSUITABLE_OUTCOMES = ("invalid_number", "unreachable")
-
-
-def _rows(uow: UnitOfWork, base: Scope, by: list[str]) -> list[dict[str, Any]]:
-    return list(compute(uow, Scope(base.campaigns, base.since, base.until, by), with_totals=False)["rows"])
 
 
 def list_quality(uow: UnitOfWork, campaigns: list[Campaign] | None, since: datetime | None,
@@ -82,25 +78,24 @@ def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None 
         since, until = local_day(tz, day)
     camps = [campaign] if campaign else None
     base = Scope(camps, since, until)
-    k = compute(uow, base)
-    agents = _rows(uow, base, ["agent"])
-    hours = _rows(uow, base, ["hour"])
-    outcomes = _rows(uow, base, ["outcome"])
-    disps = _rows(uow, base, ["disposition"])
-    scripts = _rows(uow, base, ["script"])
-    tags = _rows(uow, base, ["tags"])
+    extra = ["date"] if campaign is not None else ["campaign"]
+    sets = compute_sets(uow, base, [[], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], extra])
+    k = compute(uow, Scope(camps, since, until, ["tags"]), with_totals=False)
+    totals = sets[()][0]
+    agents, hours, outcomes = sets[("agent",)], sets[("hour",)], sets[("outcome",)]
+    disps, scripts = sets[("disposition",)], sets[("script",)]
     quality = list_quality(uow, camps, since, until)
     doc: dict[str, Any] = {
         "kind": "daily" if day else "campaign", "date": day, "campaign": campaign.name if campaign else None,
-        "timezone": tz, "currency": k["currency"], "totals": k["totals"],
+        "timezone": tz, "currency": k["currency"], "totals": totals,
         "agents": sorted(agents, key=lambda a: (-a["conversions"], -a["conversion_rate"], str(a["agent"]))),
-        "hours": hours, "outcomes": outcomes, "dispositions": disps, "scripts": scripts, "tags": tags,
-        "campaigns": _rows(uow, base, ["campaign"]) if campaign is None else [],
+        "hours": hours, "outcomes": outcomes, "dispositions": disps, "scripts": scripts, "tags": k["rows"],
+        "campaigns": sets[("campaign",)] if campaign is None else [],
         "alerts": alerts.recent(uow, campaign.id if campaign else None, 200, since, until),
     }
-    doc["review"] = review(k["totals"], agents, hours, outcomes, disps, scripts, quality)
+    doc["review"] = review(totals, agents, hours, outcomes, disps, scripts, quality)
     if campaign is not None:
-        doc["dates"] = _rows(uow, base, ["date"])
+        doc["dates"] = sets[("date",)]
         doc["funnel"] = funnel.funnel(uow, campaign)["stages"]
         doc["roi"] = roi.roi(uow, campaign)
         doc["heatmap"] = slots.heatmap(uow, campaign)["cells"]
