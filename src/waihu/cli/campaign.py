@@ -137,3 +137,22 @@ def list_(as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url:
         for r in rows:
             t.add_row(r["name"], r["state"], r["mode"], r["job_type"])
         out.print(t)
+
+
+@app.command("run")
+def run(
+    name: str,
+    agents: int = typer.Option(10, "--agents", min=1, max=5000, help="Simulated agents. / 模拟座席数。"),
+    seed: int = typer.Option(1, "--seed", help="Random seed. / 随机种子。"),
+    hours: float | None = typer.Option(None, "--hours", help="Stop the shift after H hours (default: until done). / 班次时长。"),
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Dial a running campaign on the simulated network with simulated agents, in virtual time.
+    / 在模拟网络上用模拟座席拨打运行中的任务（虚拟时间）。"""
+    from waihu.service.demo import DemoConfig, run_campaign_simulated
+
+    with errors(as_json):
+        p = platform(database_url)
+        tid = tenant_id(p, tenant)
+        cfg = DemoConfig(agents=agents, seed=seed, start=p.clock.now(), hours=hours)
+        _show(run_campaign_simulated(p, tid, name, cfg), as_json)

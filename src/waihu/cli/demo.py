@@ -13,14 +13,6 @@ from waihu.domain.errors import ValidationError, WaihuError
 from waihu.service.demo import DEFAULT_START, DemoConfig, run_demo
 
 
-def _pacer_factory() -> object:
-    try:
-        from waihu.domain.pacing_factory import pacer_from_options  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return pacer_from_options
-
-
 def demo(
     agents: int = typer.Option(20, "--agents", min=1, max=5000, help="Simulated agents. / 模拟座席数。"),
     contacts: int = typer.Option(2000, "--contacts", min=1, max=2_000_000, help="Generated contacts. / 生成的联系人数。"),
@@ -40,11 +32,7 @@ def demo(
         t0 = datetime.fromisoformat(start).timestamp() if start else DEFAULT_START
         if start and datetime.fromisoformat(start).tzinfo is None:
             raise ValidationError("demo.naive_start", "--start needs a UTC offset, e.g. 2026-01-05T09:00:00+08:00")
-        factory = _pacer_factory()
-        if mode == "predictive" and factory is None:
-            raise ValidationError("demo.no_predictive", "predictive pacing is not available in this build")
-        cfg = DemoConfig(agents=agents, contacts=contacts, mode=mode, seed=seed, start=t0, hours=hours,
-                         pacer_factory=factory)
+        cfg = DemoConfig(agents=agents, contacts=contacts, mode=mode, seed=seed, start=t0, hours=hours)
         p = platform(database_url)
         w0 = p.clock.now()
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

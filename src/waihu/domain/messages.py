@@ -193,6 +193,7 @@ class WriteDisposition:
     at: float
     note: str | None = None
     callback_at: float | None = None
+    stage: str | None = None  # the funnel / follow-up stage this disposition reaches
 
 
 @dataclass(frozen=True, slots=True)

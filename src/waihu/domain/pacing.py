@@ -9,7 +9,7 @@ the simulator's parameters or the future. The engine feeds it observations as th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -46,8 +46,8 @@ class AgentView(Protocol):
 class PacingSnapshot:
     now: float
     ready: int  # eligible agents ready and not reserved
-    agents: Sequence[AgentView]  # every logged-in eligible agent
-    ringing_since: Sequence[float]  # dial times of this campaign's calls not yet answered or failed
+    agents: Collection[AgentView]  # every logged-in eligible agent (a live view: read, don't keep)
+    ringing_since: Collection[float]  # dial times of this campaign's calls not yet answered or failed
     waiting: int  # answered calls waiting for an agent
     lines_in_use: int
     max_lines: int | None

@@ -298,8 +298,8 @@ class Dialer:
         ready = sum(1 for a in self.ready.values() if a.agent_id in run.eligible)
         waiting = sum(1 for c in self.waiting if self.calls[c].campaign_id == run.campaign_id)
         c = run.counters
-        snap = PacingSnapshot(now=now, ready=ready, agents=list(run.eligible.values()),
-                              ringing_since=list(run.ringing.values()), waiting=waiting,
+        snap = PacingSnapshot(now=now, ready=ready, agents=run.eligible.values(),
+                              ringing_since=run.ringing.values(), waiting=waiting,
                               lines_in_use=len(run.lines), max_lines=run.spec.max_lines,
                               abandon_target=run.spec.abandon_target, abandon_after=run.spec.abandon_after,
                               dialed=c.dialed, answered=c.answered, abandoned=c.abandoned)

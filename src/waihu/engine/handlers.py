@@ -106,7 +106,7 @@ def on_wrap_end(d: Dialer, ev: WrapUpEnded, now: float, out: Out) -> None:
             d.wrapping[ev.call_id] = target
             raise ValidationError("disposition.unknown", f"unknown disposition {code!r}")
         out.append(WriteDisposition(ev.call_id, run.campaign_id, target.contact_id, a.agent_id, code, now,
-                                    ev.note, ev.callback_at))
+                                    ev.note, ev.callback_at, disp.stage))
         if disp.final:
             d.conclude(run, target, Outcome.CONNECTED, ContactState.FINISHED, now, out, disposition=code)
         else:

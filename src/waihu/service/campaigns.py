@@ -20,7 +20,7 @@ from waihu.domain.campaigns import (
     RetryPolicy,
 )
 from waihu.domain.errors import ErrorDetail, NotFound, ValidationError
-from waihu.domain.pacing import PowerPacer
+from waihu.domain.pacers import PACER_NAMES, make_pacer
 from waihu.domain.timeutil import to_dt
 from waihu.engine.config import CampaignSpec
 from waihu.service.tenants import audit
@@ -57,6 +57,9 @@ def _check_options(opts: dict[str, Any]) -> list[ErrorDetail]:
     if wl is not None and (not isinstance(wl, int | float) or wl <= 0):
         problems.append(ErrorDetail("campaign.invalid_wrap_limit", "wrap-up limit must be > 0 s",
                                     field="wrap_limit"))
+    if opts.get("pacing", "predictive") not in PACER_NAMES:
+        problems.append(ErrorDetail("campaign.invalid_pacing", f"pacing must be one of {', '.join(PACER_NAMES)}",
+                                    field="pacing"))
     pr = opts.get("power_ratio", 2.0)
     if not isinstance(pr, int | float) or not 1 <= pr <= 10:
         problems.append(ErrorDetail("campaign.invalid_power_ratio", "power ratio must be 1..10",
@@ -147,14 +150,14 @@ def dispositions_of(c: Campaign) -> list[Disposition]:
     return [Disposition(**d) for d in c.dispositions]
 
 
-def spec_for(c: Campaign, *, pacer_factory: Any = None) -> CampaignSpec:
+def spec_for(c: Campaign) -> CampaignSpec:
     o = {**OPTION_DEFAULTS, **c.options}
     mode = DialMode(c.dial_mode)
     pacer = None
     if mode is DialMode.POWER:
-        pacer = PowerPacer(float(o["power_ratio"]))
-    elif mode is DialMode.PREDICTIVE and pacer_factory is not None:
-        pacer = pacer_factory(o)
+        pacer = make_pacer("power", ratio=float(o["power_ratio"]))
+    elif mode is DialMode.PREDICTIVE:
+        pacer = make_pacer(str(o["pacing"]))
     return CampaignSpec(
         campaign_id=c.id, tenant_id=c.tenant_id, mode=mode, agent_group=c.agent_group, priority=c.priority,
         retry=RetryPolicy.from_dict(c.retry_policy), dispositions={d.code: d for d in dispositions_of(c)},

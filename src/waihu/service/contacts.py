@@ -104,7 +104,8 @@ def merge_rows(uow: UnitOfWork, rows: Sequence[ParsedRow], now: float, *,
         max_rank.update({cid: int(r) for cid, r in uow.session.execute(q)})
     new_phones: list[dict[str, Any]] = []
     rank_of: dict[str, int] = {}
-    order: list[str] = []
+    order: dict[str, None] = {}  # contact ids in first-seen order
+    row_owner: list[str] = []
     for row in rows:
         hashes = [hash_of[p.phone.e164] for p in row.phones]
         owner = next((owners[h] for h in hashes if h in owners), None)
@@ -119,8 +120,8 @@ def merge_rows(uow: UnitOfWork, rows: Sequence[ParsedRow], now: float, *,
                        "tags": [], "source": None}
             loaded[owner] = contact
             out.imported += 1
-        if owner not in order:
-            order.append(owner)
+        order.setdefault(owner, None)
+        row_owner.append(owner)
         _merge_into(contact, row)
         for info, h in zip(row.phones, hashes, strict=True):
             if h in owners:
@@ -134,12 +135,17 @@ def merge_rows(uow: UnitOfWork, rows: Sequence[ParsedRow], now: float, *,
             rank = rank_of.get(owner, max_rank.get(owner, -1) + 1)
             rank_of[owner] = rank + 1
             new_phones.append(_phone_row(uow, owner, info, h, rank))
-    _write_contacts(uow, loaded, order, ts)
+    _write_contacts(uow, loaded, list(order), ts)
     if new_phones:
         uow.session.execute(insert(ContactPhone), new_phones)
-    out.contact_ids = order
+    out.contact_ids = list(order)
     if campaign_id is not None:
-        out.added_to_campaign = add_to_campaign(uow, campaign_id, order, now)
+        prio = {}
+        for row, owner in zip(rows, row_owner, strict=True):
+            p = row.fields.get("priority")
+            if isinstance(p, int):
+                prio[owner] = p
+        out.added_to_campaign = add_to_campaign(uow, campaign_id, out.contact_ids, now, prio)
     rec = ImportRecord(id=uow.new_id(), tenant_id=tid, filename=filename[:255], campaign_id=campaign_id,
                        created_at=ts, imported=out.imported, duplicates=out.duplicates,
                        rejected=len(out.rejected),
@@ -179,8 +185,10 @@ def _write_contacts(uow: UnitOfWork, loaded: dict[str, dict[str, Any]], order: l
 
 
 def add_to_campaign(uow: UnitOfWork, campaign_id: str, contact_ids: Sequence[str], now: float,
-                    priority: int = 0) -> int:
-    """Distribute contacts to a campaign (those already in it are left as they are)."""
+                    priority: int | dict[str, int] = 0) -> int:
+    """Distribute contacts to a campaign in the given order (those already in it are left as they are).
+
+    ``priority`` is one value for all, or a value per contact id (higher is dialled first)."""
     present: set[str] = set()
     for i in range(0, len(contact_ids), CHUNK):
         chunk = list(contact_ids[i:i + CHUNK])
@@ -188,9 +196,14 @@ def add_to_campaign(uow: UnitOfWork, campaign_id: str, contact_ids: Sequence[str
                                                      CampaignContact.contact_id.in_(chunk))
         present.update(uow.session.scalars(q))
     ts = to_dt(now)
+    seq0 = uow.session.scalar(select(func.coalesce(func.max(CampaignContact.seq), 0)).where(
+        CampaignContact.campaign_id == campaign_id)) or 0
+    fresh = [cid for cid in dict.fromkeys(contact_ids) if cid not in present]
     rows = [{"id": uow.new_id(), "tenant_id": uow.tenant_id, "campaign_id": campaign_id, "contact_id": cid,
-             "state": ContactState.PENDING.value, "priority": priority, "attempts": 0, "next_attempt_at": ts,
-             "added_at": ts, "updated_at": ts} for cid in dict.fromkeys(contact_ids) if cid not in present]
+             "state": ContactState.PENDING.value,
+             "priority": priority.get(cid, 0) if isinstance(priority, dict) else priority, "seq": seq0 + i + 1,
+             "attempts": 0, "next_attempt_at": ts, "added_at": ts, "updated_at": ts}
+            for i, cid in enumerate(fresh)]
     if rows:
         uow.session.execute(insert(CampaignContact), rows)
     return len(rows)

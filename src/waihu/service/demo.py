@@ -5,21 +5,22 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from waihu.adapters.simnet.agents import SimAgents
 from waihu.adapters.simnet.loop import VirtualLoop
 from waihu.adapters.simnet.model import AgentModel, CalleeModel, Draws
 from waihu.adapters.simnet.network import SimNetwork
 from waihu.adapters.storage.dialer_store import SqlDialerStore
-from waihu.adapters.storage.models import Agent, AgentSession
+from waihu.adapters.storage.models import Agent, AgentSession, CampaignContact
+from waihu.adapters.storage.uow import UnitOfWork
 from waihu.bootstrap import Platform
-from waihu.domain.campaigns import ContactState, Disposition
-from waihu.domain.errors import ValidationError
+from waihu.domain.campaigns import CampaignState, ContactState, Disposition
+from waihu.domain.errors import Conflict, ValidationError
 from waihu.domain.messages import (
     AgentLoggedIn,
     AgentLoggedOut,
@@ -29,11 +30,19 @@ from waihu.domain.messages import (
     Dial,
     UpdateContact,
 )
+from waihu.domain.phone import PhoneNumber
 from waihu.domain.timeutil import to_dt
 from waihu.engine.config import CampaignSpec
 from waihu.engine.dialer import Dialer
-from waihu.numbering import normalize
-from waihu.service.campaigns import create_campaign, dispositions_of, find_campaign, spec_for, transition
+from waihu.numbering import NumberInfo, normalize
+from waihu.service.campaigns import (
+    create_campaign,
+    dispositions_of,
+    find_campaign,
+    get_campaign,
+    spec_for,
+    transition,
+)
 from waihu.service.contacts import merge_rows
 from waihu.service.importing.mapping import ParsedRow
 from waihu.service.runtime import DialerRuntime
@@ -59,7 +68,6 @@ class DemoConfig:
     callee: CalleeModel = field(default_factory=CalleeModel)
     agent: AgentModel = field(default_factory=AgentModel)
     tenant: str = "demo"
-    pacer_factory: Any = None
 
 
 def seeded_ids(seed: int) -> Callable[[], str]:
@@ -71,14 +79,21 @@ def demo_rows(n: int, seed: int) -> list[ParsedRow]:
     rng = random.Random(f"{seed}:contacts")
     rows: list[ParsedRow] = []
     seen: set[str] = set()
-    while len(rows) < n:
+    # numbers come from a few hundred 7-digit mobile blocks (a list clusters by region, as real ones do);
+    # every number of a block shares its validity, region, carrier and time zone
+    blocks: list[NumberInfo] = []
+    while len(blocks) < max(1, min(400, n // 20)):
         raw = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-        if raw in seen:
-            continue
         try:
-            info = normalize(raw)
+            blocks.append(normalize(raw))
         except ValidationError:
             continue
+    while len(rows) < n:
+        template = rng.choice(blocks)
+        raw = template.phone.e164[3:10] + f"{rng.randrange(10**4):04d}"
+        if raw in seen:
+            continue
+        info = replace(template, phone=PhoneNumber("+86" + raw))
         seen.add(raw)
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
         fields: dict[str, str | int | list[str]] = {"age": rng.randint(20, 65), "source": "demo"}
@@ -102,21 +117,47 @@ def run_demo(platform: Platform, cfg: DemoConfig,
             name = f"{base}-{n}"
         campaign = create_campaign(uow, name, start, job_type="marketing", mode=cfg.mode)
         merge_rows(uow, demo_rows(cfg.contacts, cfg.seed), start, campaign_id=campaign.id, filename="demo")
-        agent_ids = []
-        for i in range(cfg.agents):
-            code = f"SIM{i + 1:04d}"
-            a = uow.session.scalar(select(Agent).where(Agent.tenant_id == tid, Agent.code == code))
-            if a is None:
-                a = Agent(id=new_id(), tenant_id=tid, code=code, name=f"模拟座席 {code}", groups=[],
-                          simulated=True, created_at=to_dt(start))
-                uow.session.add(a)
-            agent_ids.append(a.id)
+        agent_ids = simulated_agents(uow, cfg.agents, start, new_id)
         transition(uow, campaign, "start", start)
-        spec = spec_for(campaign, pacer_factory=cfg.pacer_factory)
+        spec = spec_for(campaign)
         disps = dispositions_of(campaign)
         uow.commit()
 
     summary = simulate(platform, tid, campaign.id, spec, disps, agent_ids, cfg, new_id, progress)
+    summary["agents"] = cfg.agents
+    summary["seed"] = cfg.seed
+    return summary
+
+
+def simulated_agents(uow: UnitOfWork, count: int, now: float, new_id: Callable[[], str]) -> list[str]:
+    """Ids of ``count`` simulated agents of the tenant (SIM0001, ...), created when missing."""
+    ids = []
+    for i in range(count):
+        code = f"SIM{i + 1:04d}"
+        a = uow.session.scalar(select(Agent).where(Agent.tenant_id == uow.tenant_id, Agent.code == code))
+        if a is None:
+            a = Agent(id=new_id(), tenant_id=uow.tenant_id, code=code, name=f"模拟座席 {code}", groups=[],
+                      simulated=True, created_at=to_dt(now))
+            uow.session.add(a)
+        ids.append(a.id)
+    return ids
+
+
+def run_campaign_simulated(platform: Platform, tid: str, name: str, cfg: DemoConfig,
+                           progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+    """Dial a running campaign on the simulated network with simulated agents (virtual time)."""
+    new_id = seeded_ids(cfg.seed)
+    with platform.uow(tid) as uow:
+        c = get_campaign(uow, name)
+        if c.state != CampaignState.RUNNING.value:
+            raise Conflict("campaign.not_running", "start the campaign first (waihu campaign start)")
+        agent_ids = simulated_agents(uow, cfg.agents, cfg.start, new_id)
+        spec = spec_for(c)
+        disps = dispositions_of(c)
+        cfg.contacts = int(uow.session.scalar(select(func.count()).where(
+            CampaignContact.campaign_id == c.id, CampaignContact.tenant_id == tid)) or 0)
+        uow.commit()
+    summary = simulate(platform, tid, c.id, spec, disps, agent_ids, cfg, new_id, progress)
     summary["agents"] = cfg.agents
     summary["seed"] = cfg.seed
     return summary
@@ -127,6 +168,7 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
              progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
     """Run one campaign on the simulated network with simulated agents, in virtual time."""
     start = cfg.start
+    spec.buffer_size = max(spec.buffer_size, 2 * len(agent_ids), 1000)  # fewer, larger claims
     loop = VirtualLoop(start)
     draws = Draws(cfg.seed)
     network = SimNetwork(loop, cfg.callee, draws, start)
@@ -151,10 +193,13 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     for aid in agent_ids:
         runtime.feed(AgentLoggedIn(aid), start)
     until = start + cfg.hours * 3600 if cfg.hours is not None else None
-    loop.run(runtime.feed, until=until, stop=lambda: bool(state["drained"]))
+    loop.run(runtime.deliver, until=until, stop=lambda: bool(state["drained"]))
+    finished = bool(state["drained"])
+    if not finished:  # end of the shift: no new dials; calls in flight and wrap-ups finish
+        runtime.feed(CampaignDeactivated(campaign_id, "stop"), loop.now())
+        if engine.calls or engine.wrapping:
+            loop.run(runtime.deliver, stop=lambda: not engine.calls and not engine.wrapping)
     end = loop.now()
-    if not state["drained"]:
-        runtime.feed(CampaignDeactivated(campaign_id, "stop"), end)
     for aid in agent_ids:
         if engine.agents[aid].state.value in ("ready", "break"):
             runtime.feed(AgentLoggedOut(aid), end)
@@ -168,7 +213,7 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
                                          login_at=to_dt(start), logout_at=to_dt(end), talk_seconds=round(talk, 3)))
         c = find_campaign(uow, campaign_id)
         assert c is not None
-        if state["drained"]:
+        if finished:
             transition(uow, c, "complete", end)
         uow.commit()
         summary = campaign_summary(uow, c)

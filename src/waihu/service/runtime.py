@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from waihu.domain.errors import Conflict, NotFound
 from waihu.domain.messages import (
     Abandon,
     AgentChanged,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReadied,
     Bridge,
     CampaignDrained,
     CancelDial,
@@ -19,13 +24,18 @@ from waihu.domain.messages import (
     Dial,
     Event,
     LoadContacts,
+    ManualDialRequested,
     OfferPreview,
+    PreviewAnswered,
     SetTimer,
     TimerFired,
+    WrapUpEnded,
 )
 from waihu.engine.dialer import Dialer
 from waihu.ports import AgentDesk, DialerStore, Scheduler, Telephony
 
+PEOPLE_EVENTS = (AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentReadied, WrapUpEnded, PreviewAnswered,
+                 ManualDialRequested)
 _STORE_COMMANDS = ("WriteCdr", "UpdateContact", "WriteDisposition", "RecordHold", "LogPacing")
 
 
@@ -42,11 +52,24 @@ class DialerRuntime:
         self.on_drained = on_drained
         self.observers = list(observers)
         self.events = 0
+        self.refused: list[tuple[float, str, str]] = []  # the last refused actions of people
 
     def feed(self, event: Event, now: float) -> None:
+        """Handle one event; a refused action of a person raises (the caller reports it)."""
         self.events += 1
         commands = self.engine.handle(event, now)
         self.execute(commands, now)
+
+    def deliver(self, event: Event, now: float) -> None:
+        """Handle an event delivered by a loop: an action of a person that the engine refuses
+        (it came too late, e.g. a wrap-up already ended by the supervisor) is counted, not fatal."""
+        try:
+            self.feed(event, now)
+        except (Conflict, NotFound) as e:
+            if not isinstance(event, PEOPLE_EVENTS):
+                raise
+            self.refused.append((now, type(event).__name__, e.code))
+            del self.refused[:-100]
 
     def execute(self, commands: Sequence[Command], now: float) -> None:
         records: list[Command] = []

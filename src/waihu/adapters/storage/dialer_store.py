@@ -39,7 +39,7 @@ from waihu.domain.timeutil import opt_dt, to_dt, to_ts
 
 class SqlDialerStore:
     def __init__(self, engine: Engine, codec: PiiCodec, tenant_id: str, *, autoflush: bool = False,
-                 batch: int = 1000, new_id: Any = new_uuid) -> None:
+                 batch: int = 5000, new_id: Any = new_uuid) -> None:
         self.engine = engine
         self.codec = codec
         self.tenant_id = tenant_id
@@ -50,9 +50,10 @@ class SqlDialerStore:
         self._hash: dict[str, str] = {}  # phone id -> blind index, for CDRs
         self._cdrs: list[dict[str, Any]] = []
         self._contacts: list[dict[str, Any]] = []
-        self._records: list[dict[str, Any]] = []  # customer-record accumulation per CDR
+        self._records: dict[str, dict[str, Any]] = {}  # customer-record accumulation per contact
         self._disps: list[dict[str, Any]] = []
         self._holds: list[dict[str, Any]] = []
+        self._stages: dict[str, dict[str, Any]] = {}  # contact -> follow-up stage reached
         self.cdr_count = 0
 
     # ------------------------------------------------------------------ reads
@@ -66,7 +67,7 @@ class SqlDialerStore:
                  .join(p, (p.contact_id == cc.contact_id) & (p.rank == 0))
                  .where(cc.tenant_id == self.tenant_id, cc.campaign_id == campaign_id,
                         cc.state == ContactState.PENDING.value, cc.next_attempt_at <= due)
-                 .order_by(cc.priority.desc(), cc.next_attempt_at, cc.added_at, cc.id).limit(limit))
+                 .order_by(cc.priority.desc(), cc.next_attempt_at, cc.seq).limit(limit))
             if self.pg:
                 q = q.with_for_update(skip_locked=True, of=cc)
             rows = conn.execute(q).all()
@@ -97,6 +98,8 @@ class SqlDialerStore:
                     "owner": cmd.owner_agent_id, "disp": cmd.disposition,
                     "due": opt_dt(cmd.next_attempt_at), "has_due": cmd.next_attempt_at is not None})
             elif isinstance(cmd, WriteDisposition):
+                if cmd.stage is not None:
+                    self._stages[cmd.contact_id] = {"b_id": cmd.contact_id, "stage": cmd.stage}
                 self._disps.append({"id": self.new_id(), "tenant_id": self.tenant_id, "call_id": cmd.call_id,
                                     "campaign_id": cmd.campaign_id, "contact_id": cmd.contact_id,
                                     "agent_id": cmd.agent_id, "code": cmd.code, "note": cmd.note,
@@ -118,12 +121,15 @@ class SqlDialerStore:
             "outcome": r.outcome.value, "loss_cause": r.loss_cause.value if r.loss_cause else None,
             "sip_code": r.sip_code, "agent_id": r.agent_id, "trunk_id": r.trunk_id, "caller_id": r.caller_id,
             "hangup_by": r.hangup_by, "talk_seconds": Decimal(f"{r.talk_seconds:.3f}")})
-        connected = r.outcome is Outcome.CONNECTED
-        self._records.append({"b_id": r.contact_id, "conn": 1 if connected else 0, "at": to_dt(r.end_at),
-                              "outcome": r.outcome.value, "campaign": r.campaign_id})
+        acc = self._records.get(r.contact_id)
+        if acc is None:
+            acc = self._records[r.contact_id] = {"b_id": r.contact_id, "n": 0, "conn": 0}
+        acc["n"] += 1
+        acc["conn"] += 1 if r.outcome is Outcome.CONNECTED else 0
+        acc.update(at=to_dt(r.end_at), outcome=r.outcome.value, campaign=r.campaign_id)
 
     def flush(self) -> None:
-        if not (self._cdrs or self._contacts or self._disps or self._holds):
+        if not (self._cdrs or self._contacts or self._disps or self._holds or self._stages):
             return
         cc, ct = CampaignContact, Contact
         with self.engine.begin() as conn:
@@ -131,9 +137,10 @@ class SqlDialerStore:
                 conn.execute(insert(Cdr), self._cdrs)
                 self.cdr_count += len(self._cdrs)
                 conn.execute(update(ct).where(ct.id == bindparam("b_id")).values(
-                    total_attempts=ct.total_attempts + 1, total_connects=ct.total_connects + bindparam("conn"),
+                    total_attempts=ct.total_attempts + bindparam("n"),
+                    total_connects=ct.total_connects + bindparam("conn"),
                     last_contact_at=bindparam("at"), last_outcome=bindparam("outcome"),
-                    last_campaign_id=bindparam("campaign"), updated_at=bindparam("at")), self._records)
+                    last_campaign_id=bindparam("campaign"), updated_at=bindparam("at")), list(self._records.values()))
             if self._contacts:
                 with_due = [c for c in self._contacts if c["has_due"]]
                 without = [c for c in self._contacts if not c["has_due"]]
@@ -148,6 +155,10 @@ class SqlDialerStore:
                     conn.execute(update(cc).where(where).values(**base), without)
             if self._disps:
                 conn.execute(insert(DispositionRecord), self._disps)
+            if self._stages:
+                conn.execute(update(ct).where(ct.id == bindparam("b_id")).values(follow_up_stage=bindparam("stage")),
+                             list(self._stages.values()))
             if self._holds:
                 conn.execute(insert(DialDecision), self._holds)
-        self._cdrs, self._contacts, self._records, self._disps, self._holds = [], [], [], [], []
+        self._cdrs, self._contacts, self._disps, self._holds = [], [], [], []
+        self._records, self._stages = {}, {}

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -115,6 +117,7 @@ class CampaignContact(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id"),
         Index("ix_campaign_contacts_due", "campaign_id", "state", "next_attempt_at"),
+        Index("ix_campaign_contacts_claim", "campaign_id", "state", text("priority DESC"), "next_attempt_at", "seq"),
     )
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -122,6 +125,7 @@ class CampaignContact(Base):
     contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
     state: Mapped[str] = mapped_column(String(20))
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)  # distribution order within the campaign
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(TS)
     last_outcome: Mapped[str | None] = mapped_column(String(30))

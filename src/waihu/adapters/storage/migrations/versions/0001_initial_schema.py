@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:29:21.775001
+Create Date: 2026-11-25 21:43:46.780201
 """
 
 from __future__ import annotations
@@ -188,6 +188,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.String(length=32), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_outcome", sa.String(length=30), nullable=True),
@@ -207,6 +208,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_campaign_contacts_contact_id"), ["contact_id"], unique=False)
         batch_op.create_index("ix_campaign_contacts_due", ["campaign_id", "state", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_campaign_contacts_tenant_id"), ["tenant_id"], unique=False)
+    op.create_index(
+        "ix_campaign_contacts_claim",
+        "campaign_contacts",
+        ["campaign_id", "state", sa.text("priority DESC"), "next_attempt_at", "seq"],
+        unique=False,
+    )
 
     op.create_table(
         "cdrs",

@@ -1,0 +1,52 @@
+"""Configuration of a SIP trunk (a carrier line reached over SIP)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True, slots=True)
+class SipTrunk:
+    name: str
+    host: str
+    port: int = 5060
+    transport: str = "udp"  # only UDP for now
+    username: str | None = None  # digest authentication on 401/407
+    password: str | None = None
+    from_user: str = "anonymous"  # caller ID used when a Dial carries none
+    use_pai: bool = False  # also assert the caller ID in P-Asserted-Identity
+    register: bool = False  # keep a registration with the trunk
+    register_expires: int = 300
+    options_interval: float = 30.0  # 0 disables OPTIONS probing
+    options_timeout: float = 2.0
+    down_after: int = 3  # failed probes in a row before the trunk is down
+    up_after: int = 2  # good probes in a row before a down trunk is up again
+    no_response_timeout: float = 8.0  # no response at all to the INVITE: line-side timeout
+    cancel_grace: float = 4.0  # after our CANCEL, wait this long for the final response
+
+    def __post_init__(self) -> None:
+        if self.transport.lower() != "udp":
+            raise ValueError(f"trunk {self.name}: transport {self.transport!r} is not supported (udp only)")
+
+    @classmethod
+    def from_uri(cls, name: str, uri: str, **options: object) -> SipTrunk:
+        """``sip:user:password@host:port`` -> a trunk (user and password are optional)."""
+        parts = urlsplit(uri.replace("sip:", "sip://", 1) if "://" not in uri else uri)
+        if parts.hostname is None:
+            raise ValueError(f"trunk {name}: no host in {uri!r}")
+        kw: dict[str, object] = {"host": parts.hostname, "port": parts.port or 5060}
+        if parts.username:
+            kw["username"] = unquote(parts.username)
+        if parts.password:
+            kw["password"] = unquote(parts.password)
+        kw.update(options)
+        return cls(name, **kw)  # type: ignore[arg-type]
+
+
+def parse_sip_uri(uri: str) -> tuple[str | None, str, int]:
+    """``sip:1001@10.0.0.5:5062`` -> ("1001", "10.0.0.5", 5062)."""
+    parts = urlsplit(uri.replace("sip:", "sip://", 1) if "://" not in uri else uri)
+    if parts.hostname is None:
+        raise ValueError(f"no host in SIP URI {uri!r}")
+    return (unquote(parts.username) if parts.username else None), parts.hostname, parts.port or 5060

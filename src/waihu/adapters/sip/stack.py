@@ -1,0 +1,210 @@
+"""A small typed facade over sippy: its event loop thread, the transaction manager, user agents.
+
+sippy's event loop (``ED2``) is global to the process and not thread-safe. It runs in one
+dedicated thread started here; other threads hand it work with :meth:`SipStack.call` (sippy's
+``callFromThread``). Everything that touches a sippy object runs in that thread. sippy has no
+type hints: its objects are ``Any`` here and do not leak past this package.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("SIPLOG_BEND", "none")  # before sippy is imported: no per-message logging
+
+from sippy.CCEvents import (
+    CCEventConnect,
+    CCEventDisconnect,
+    CCEventFail,
+    CCEventPreConnect,
+    CCEventRedirect,
+    CCEventRing,
+    CCEventTry,
+    CCEventUpdate,
+)
+from sippy.Core.EventDispatcher import ED2
+from sippy.MsgBody import MsgBody
+from sippy.SipAddress import SipAddress
+from sippy.SipCallId import SipCallId
+from sippy.SipFrom import SipFrom
+from sippy.SipHeader import SipHeader
+from sippy.SipLogger import SipLogger
+from sippy.SipRegistrationAgent import SipRegistrationAgent
+from sippy.SipRequest import SipRequest
+from sippy.SipTo import SipTo
+from sippy.SipTransactionManager import SipTransactionManager
+from sippy.SipURL import SipURL
+from sippy.Time.Timeout import Timeout
+from sippy.UA import UA
+
+__all__ = [
+    "CCEventConnect", "CCEventDisconnect", "CCEventFail", "CCEventPreConnect", "CCEventRedirect",
+    "CCEventRing", "CCEventTry", "CCEventUpdate", "LoggingUA", "SipStack", "Timer", "sdp_body",
+]
+
+# Signaling log hook: (direction "out" | "in", method or "", status code or 0)
+LogFn = Callable[[str, str, int], None]
+
+
+class LoggingUA(UA):  # type: ignore[misc]
+    """A sippy UA that reports every message of its dialog to ``log`` (method and code only).
+
+    It also asks for the response to a BYE, which sippy does not report by itself.
+    """
+
+    def __init__(self, global_config: dict[str, Any], log: LogFn, **kw: Any) -> None:
+        super().__init__(global_config, **kw)
+        self.waihu_log = log
+
+    def recvResponse(self, resp: Any, tr: Any) -> None:
+        self.waihu_log("in", resp.getHFBody("cseq").getCSeq()[1], resp.getSCode()[0])
+        super().recvResponse(resp, tr)
+
+    def recvRequest(self, req: Any, sip_t: Any) -> Any:
+        self.waihu_log("in", req.getMethod(), 0)
+        return super().recvRequest(req, sip_t)
+
+    def newTransaction(self, req: Any, req_extra_headers: Any = None, **kwa: Any) -> Any:
+        method = req.getMethod()
+        self.waihu_log("out", method, 0)
+        if method == "BYE" and kwa.get("resp_cb") is None:
+            kwa["resp_cb"] = self._bye_response
+        return super().newTransaction(req, req_extra_headers, **kwa)
+
+    def _bye_response(self, resp: Any) -> None:
+        self.waihu_log("in", "BYE", resp.getSCode()[0])
+
+
+class Timer:
+    """A one-shot timer on the SIP thread (create and cancel it there)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, fn: Callable[[], None], seconds: float) -> None:
+        self._t: Any = Timeout(fn, seconds)
+
+    def cancel(self) -> None:
+        if self._t is not None:
+            self._t.cancel()
+            self._t = None
+
+
+def sdp_body(address: str, port: int, direction: str = "sendrecv", version: int = 1) -> Any:
+    """An SDP offer for a leg we do not relay media for yet (PCMA/PCMU, telephone-event)."""
+    text = (f"v=0\r\no=waihu 1 {version} IN IP4 {address}\r\ns=waihu\r\nc=IN IP4 {address}\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+            f"a=rtpmap:101 telephone-event/8000\r\na={direction}\r\n")
+    return MsgBody(text)
+
+
+def header(name: str, value: str) -> Any:
+    return SipHeader(name=name, bodys=value)
+
+
+def sip_url(user: str | None, host: str, port: int) -> Any:
+    return SipURL(username=user, host=host, port=port)
+
+
+def new_call_id() -> Any:
+    return SipCallId()
+
+
+def options_request(host: str, port: int, from_user: str) -> Any:
+    """An out-of-dialog OPTIONS request to ``host:port``."""
+    ruri = SipURL(host=host, port=port)
+    fr0m = SipFrom(address=SipAddress(url=SipURL(username=from_user)))
+    fr0m.genTag()
+    to = SipTo(address=SipAddress(url=SipURL(host=host, port=port)))
+    return SipRequest(method="OPTIONS", ruri=ruri, fr0m=fr0m, to=to, callid=SipCallId(), target=((host, port), "udp"))
+
+
+def registration(global_config: dict[str, Any], user: str, host: str, port: int, password: str | None,
+                 expires: int = 300) -> Any:
+    aor = SipURL(username=user, host=host, port=port)
+    contact = SipURL(username=user)
+    return SipRegistrationAgent(global_config, aor, contact, user=user, passw=password, exp=expires,
+                                target=((host, port), "udp"))
+
+
+class SipStack:
+    """sippy's transaction manager and event loop, running in a dedicated thread."""
+
+    def __init__(self, address: str = "127.0.0.1", port: int = 5060, *, user_agent: str = "waihu") -> None:
+        self.address = address
+        self.port = port
+        self.user_agent = user_agent
+        self.global_config: dict[str, Any] = {}
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._requests: dict[str, Callable[[Any], Any]] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, timeout: float = 5.0) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="sip-ed2", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the SIP thread did not start")
+        if self._error is not None:
+            raise RuntimeError(f"the SIP stack could not start: {self._error}") from self._error
+
+    def _run(self) -> None:
+        ED2.my_ident = threading.get_ident()  # sippy's timers belong to the thread running its loop
+        try:
+            gc: dict[str, Any] = {"_sip_address": self.address, "_sip_port": self.port,
+                                  "_sip_logger": SipLogger("waihu")}
+            gc["_sip_tm"] = SipTransactionManager(gc, self._incoming_request)
+            self.global_config = gc
+        except BaseException as ex:  # reported to start()
+            self._error = ex
+            self._ready.set()
+            return
+        self._ready.set()
+        ED2.loop()
+        gc["_sip_tm"].shutdown()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread is None:
+            return
+        ED2.callFromThread(ED2.breakLoop)
+        self._thread.join(timeout)
+        self._thread = None
+        self._ready.clear()
+
+    # ------------------------------------------------------------------ threading
+    def call(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn(*args)`` in the SIP thread (from any thread)."""
+        ED2.callFromThread(fn, *args)
+
+    def in_sip_thread(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    # ------------------------------------------------------------------ out-of-dialog
+    def on_request(self, method: str, handler: Callable[[Any], Any]) -> None:
+        self._requests[method] = handler
+
+    def _incoming_request(self, req: Any, sip_t: Any) -> Any:
+        if req.getHFBody("to").getTag() is not None:
+            return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
+        method = req.getMethod()
+        handler = self._requests.get(method)
+        if handler is not None:
+            return handler(req)
+        if method == "OPTIONS":
+            return (req.genResponse(200, "OK"), None, None)
+        if method == "INVITE":  # an outbound dialer takes no inbound calls (yet)
+            return (req.genResponse(603, "Decline"), None, None)
+        return (req.genResponse(501, "Not Implemented"), None, None)
+
+    def send_request(self, req: Any, on_response: Callable[[Any], None]) -> Any:
+        return self.global_config["_sip_tm"].newTransaction(req, resp_cb=on_response)
+
+    def new_ua(self, log: LogFn, event_cb: Callable[[Any, Any], None], host: str, port: int,
+               username: str | None = None, password: str | None = None) -> Any:
+        return LoggingUA(self.global_config, log, event_cb=event_cb, username=username, password=password,
+                         nh_address=(host, port))

@@ -1,0 +1,44 @@
+"""Campaign lifecycle through the CLI: create, import, start, run on the simulated network, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from tests.e2e.conftest import last_json
+
+NUMBERS = [f"1391234{n:04d}" for n in range(40)]
+
+
+def test_campaign_flow(waihu, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "list.csv"
+    f.write_text("name,phone,priority\n" + "".join(f"C{i},{n},{i % 3}\n" for i, n in enumerate(NUMBERS)),
+                 encoding="utf-8")
+    made = last_json(waihu("campaign", "create", "autumn", "--job-type", "care", "--retry", "no_answer=600:2",
+                           "--json").stdout)
+    assert made["state"] == "draft" and made["retry_policy"]["no_answer"] == {"delay_seconds": 600.0,
+                                                                              "max_attempts": 2}
+    p = waihu("campaign", "pause", "autumn", "--json", check=False)
+    assert p.returncode != 0 and last_json(p.stdout)["error"]["code"] == "campaign.illegal_transition"
+    p = waihu("campaign", "run", "autumn", "--json", check=False)
+    assert p.returncode != 0 and last_json(p.stdout)["error"]["code"] == "campaign.not_running"
+    assert last_json(waihu("import", "contacts", str(f), "--campaign", "autumn", "--json").stdout)["imported"] == 40
+    assert last_json(waihu("campaign", "start", "autumn", "--json").stdout)["state"] == "running"
+    done = last_json(waihu("campaign", "run", "autumn", "--agents", "3", "--seed", "5", "--json").stdout)
+    assert done["state"] == "completed" and done["contacts_pending"] == 0
+    assert done["contacts_finished"] + done["contacts_exhausted"] == 40
+    assert done["attempts"] == done["cdrs"] > 0
+    status = last_json(waihu("campaign", "status", "autumn", "--json").stdout)
+    assert status["cdrs"] == done["cdrs"] and status["state"] == "completed"
+    listed = last_json(waihu("campaign", "list", "--json").stdout)["campaigns"]
+    assert [c["name"] for c in listed] == ["autumn"]
+    out = waihu("cdr", "export", "--campaign", "autumn").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == done["cdrs"]
+    assert all("****" in r["phone"] for r in rows), "numbers are masked by default"
+    assert not any(n in out for n in NUMBERS)
+    connected = [r for r in rows if r["outcome"] == "connected"]
+    assert connected and all(r["disposition"] for r in connected), "connected calls carry their disposition"
+    full = waihu("cdr", "export", "--campaign", "autumn", "--unmasked").stdout
+    assert any(n in full for n in NUMBERS)

@@ -1,0 +1,179 @@
+"""Outbound calls through SipTelephony against SIPp playing the carrier / the callee."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.sip.conftest import Recorder, answered_once, dial, finals, make_telephony, settle
+from waihu.adapters.sip.config import SipTrunk
+from waihu.adapters.sip.stack import SipStack
+from waihu.domain.calls import LossCause
+from waihu.domain.messages import CallAnswered, CallEnded, CallFailed, CallRinging
+
+Start = Callable[..., Any]
+
+
+def trunk(port: int, **kw: Any) -> SipTrunk:
+    kw.setdefault("options_interval", 0)
+    return SipTrunk("carrier", "127.0.0.1", port, **kw)
+
+
+def test_answer_and_hold_then_callee_hangs_up(sip_stack: SipStack, sipp: Start) -> None:
+    uas = sipp("answer.xml", hold_ms=300, calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port, from_user="4008001234", use_pai=True), rec)
+        tel.dial(dial("c1"), sched.now())
+        events = await rec.final("c1")
+        await settle(sip_stack, sched)
+        assert rec.kinds("c1") == ["CallRinging", "CallAnswered", "CallEnded"]
+        assert events[-1] == CallEnded("c1", "callee")
+        trace = tel.trace("c1")
+        assert trace is not None and trace.number == "139****5678"
+        assert [(d, m, c) for _, d, m, c in trace.entries][:3] == [
+            ("out", "INVITE", 0), ("in", "INVITE", 180), ("in", "INVITE", 200)]
+        assert ("in", "BYE", 0) in [(d, m, c) for _, d, m, c in trace.entries]
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()
+
+
+@pytest.mark.parametrize(("scenario", "subs", "cause", "code"), [
+    ("reject.xml", {"CODE": "486", "REASON": "Busy Here"}, LossCause.BUSY, 486),
+    ("reject.xml", {"CODE": "404", "REASON": "Not Found"}, LossCause.EMPTY_NUMBER, 404),
+    ("reject.xml", {"CODE": "503", "REASON": "Service Unavailable"}, LossCause.CONGESTION, 503),
+    ("reject.xml", {"CODE": "500", "REASON": "Server Internal Error"}, LossCause.TECHNICAL, 500),
+    ("reject.xml", {"CODE": "403", "REASON": "Forbidden"}, LossCause.RISK_CONTROL, 403),
+    ("reject.xml", {"CODE": "603", "REASON": "Decline"}, LossCause.REJECTED, 603),
+    ("reject_q850.xml", {"CODE": "480", "REASON": "User busy", "Q850": "17"}, LossCause.BUSY, 480),
+    ("reject_q850.xml", {"CODE": "480", "REASON": "Subscriber absent", "Q850": "20"}, LossCause.POWERED_OFF, 480),
+])
+def test_failures_map_to_one_loss_cause(sip_stack: SipStack, sipp: Start, scenario: str, subs: dict[str, str],
+                                        cause: LossCause, code: int) -> None:
+    uas = sipp(scenario, subs=subs, calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port), rec)
+        tel.dial(dial("c1"), sched.now())
+        events = await rec.final("c1")
+        await settle(sip_stack, sched)
+        assert finals(events) == [CallFailed("c1", cause, code)]
+        assert not any(isinstance(e, CallAnswered) for e in events)
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()
+
+
+def test_no_answer_is_cancelled_and_487_ends_it(sip_stack: SipStack, sipp: Start) -> None:
+    uas = sipp("noanswer.xml", calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port), rec)
+        tel.dial(dial("c1", ring_timeout=30), sched.now())
+        await rec.first("c1", CallRinging)
+        tel.cancel("c1", sched.now())  # what the engine does when its ring timer fires
+        events = await rec.final("c1")
+        await settle(sip_stack, sched)
+        assert rec.kinds("c1") == ["CallRinging", "CallFailed"]
+        assert events[-1] == CallFailed("c1", LossCause.NO_ANSWER, 487)
+        trace = tel.trace("c1")
+        assert trace is not None
+        assert ("out", "CANCEL", 0) in [(d, m, c) for _, d, m, c in trace.entries]
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()
+
+
+def test_ring_timeout_in_the_dial_cancels_by_itself(sip_stack: SipStack, sipp: Start) -> None:
+    uas = sipp("noanswer.xml", calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port), rec)
+        tel.dial(dial("c1", ring_timeout=0.5), sched.now())
+        events = await rec.final("c1")
+        assert finals(events) == [CallFailed("c1", LossCause.NO_ANSWER, 487)]
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()
+
+
+def test_digest_challenge_is_answered(sip_stack: SipStack, sipp: Start) -> None:
+    uas = sipp("digest.xml", calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port, username="alice", password="s3cret"), rec)
+        tel.dial(dial("c1"), sched.now())
+        events = await rec.final("c1")
+        assert answered_once(events) and finals(events) == [CallEnded("c1", "callee")]
+        trace = tel.trace("c1")
+        assert trace is not None
+        codes = [(d, m, c) for _, d, m, c in trace.entries]
+        assert codes[:4] == [("out", "INVITE", 0), ("in", "INVITE", 401), ("out", "INVITE", 0), ("in", "INVITE", 200)]
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()
+
+
+def test_wrong_password_fails_once(sip_stack: SipStack, sipp: Start) -> None:
+    uas = sipp("digest.xml", calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port, username="alice", password="wrong"), rec)
+        tel.dial(dial("c1"), sched.now())
+        events = await rec.final("c1")
+        await settle(sip_stack, sched)
+        assert finals(events) == [CallFailed("c1", LossCause.RISK_CONTROL, 403)]
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()
+
+
+def test_silent_trunk_times_out_line_side(sip_stack: SipStack) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as hole:  # receives, never answers
+        hole.bind(("127.0.0.1", 0))
+        port = hole.getsockname()[1]
+
+        async def go() -> None:
+            rec = Recorder()
+            tel, sched = make_telephony(sip_stack, trunk(port, no_response_timeout=0.5), rec)
+            tel.dial(dial("c1"), sched.now())
+            events = await rec.final("c1")
+            assert finals(events) == [CallFailed("c1", LossCause.TIMEOUT, None)]
+            assert events[-1].cause.side.value == "line"  # type: ignore[union-attr]
+
+        asyncio.run(go())
+
+
+def test_hostile_far_end_never_breaks_the_worker(sip_stack: SipStack, sipp: Start) -> None:
+    uas = sipp("hostile.xml", calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port), rec)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # garbage datagrams at our port
+            for junk in (b"\x00\xff" * 40, b"SIP/2.0 999999 " + b"\xfe" * 60, b"INVITE \x01\x02 SIP/2.0\r\n" * 4,
+                         b"SIP/2.0 200 OK\r\nCall-ID: nobody\r\n\r\n" + b"x" * 40):
+                s.sendto(junk, ("127.0.0.1", sip_stack.port))
+        tel.dial(dial("c1"), sched.now())
+        events = await rec.final("c1")
+        await settle(sip_stack, sched)
+        # the impostor 200 OK (wrong Call-ID) was ignored, the 50 x 183 made one CallRinging
+        assert rec.kinds("c1") == ["CallRinging", "CallFailed"]
+        assert events[-1] == CallFailed("c1", LossCause.NO_ANSWER, 480)  # Q.850 19 in the Reason header
+        # and the worker still places calls
+        tel.dial(dial("c2", ring_timeout=0.3), sched.now())
+        assert finals(await rec.final("c2")) != []
+
+    asyncio.run(go())
+    uas.wait()
