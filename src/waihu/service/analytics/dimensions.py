@@ -10,6 +10,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from waihu.adapters.storage.models import Campaign, Cdr, Contact, ContactPhone, DispositionRecord
 from waihu.adapters.storage.models_analytics import ScriptAssignment
+from waihu.domain.calls import Outcome
 from waihu.domain.errors import ErrorDetail, ValidationError
 from waihu.service.analytics.sqlx import LocalTime
 
@@ -64,7 +65,8 @@ class Joins:
         self.sa: Any = sa
         if self.pg:
             self.d = (select(d.c.id, d.c.code, d.c.set_at)
-                      .where(d.c.call_id == Cdr.id, d.c.tenant_id == Cdr.tenant_id)
+                      .where(Cdr.outcome == Outcome.CONNECTED.value,  # only connected calls have one
+                             d.c.call_id == Cdr.id, d.c.tenant_id == Cdr.tenant_id)
                       .order_by(d.c.set_at.desc()).limit(1).lateral("d"))
             self.ct = (select(ct.c.fields, ct.c.tags, ct.c.source)
                        .where(ct.c.id == Cdr.contact_id, ct.c.tenant_id == Cdr.tenant_id).limit(1).lateral("ct"))
