@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +72,11 @@ def review(totals: dict[str, Any], agents: list[dict[str, Any]], hours: list[dic
             "list_quality": quality, "unsuitable": unsuitable}
 
 
+def _tags(uow: UnitOfWork, scope: Scope) -> dict[str, Any]:
+    with UnitOfWork(uow.engine, uow.codec, uow.tenant_id) as own:
+        return compute(own, scope, with_totals=False)
+
+
 def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None = None) -> dict[str, Any]:
     tz = cfgs.tenant_timezone(uow)
     since = until = None
@@ -79,8 +85,10 @@ def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None 
     camps = [campaign] if campaign else None
     base = Scope(camps, since, until)
     extra = ["date"] if campaign is not None else ["campaign"]
-    sets = compute_sets(uow, base, [[], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], extra])
-    k = compute(uow, Scope(camps, since, until, ["tags"]), with_totals=False)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the tag scan runs beside the main one
+        tags_job = pool.submit(_tags, uow, Scope(camps, since, until, ["tags"]))
+        sets = compute_sets(uow, base, [[], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], extra])
+        k = tags_job.result()
     totals = sets[()][0]
     agents, hours, outcomes = sets[("agent",)], sets[("hour",)], sets[("outcome",)]
     disps, scripts = sets[("disposition",)], sets[("script",)]
