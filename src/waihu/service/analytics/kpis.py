@@ -138,11 +138,11 @@ def _context(uow: UnitOfWork, scope: Scope) -> _Ctx:
 def _finish(uow: UnitOfWork, ctx: _Ctx, by: list[str], mapped: list[dict[str, Any]]) -> list[dict[str, Any]]:
     total_logged = sum(ctx.logged.values())
     agent_codes = _agent_codes(uow) if "agent" in by else {}
-    by_name = {v: k for k, v in ctx.names.items()}
+    index = _logged_index(ctx.logged, ctx.names, by)
     rows = []
     for m in mapped:
         key = {b: m.pop(b) for b in by}
-        m["logged_seconds"] = (_row_logged(key, ctx.logged, by_name, total_logged, by) if by else total_logged)
+        m["logged_seconds"] = total_logged if index is None else index.get(tuple(key[b] for b in by), 0.0)
         row = {**key, **derive(m, ctx.avg_order)}
         if "agent" in key:
             row["agent_code"] = agent_codes.get(str(key["agent"]), key["agent"])
@@ -215,23 +215,18 @@ def _zero() -> dict[str, Any]:
                            "talk_seconds", "wrap_seconds", "dispositions", "conversions", "complaints")}
 
 
-def _row_logged(key: dict[str, Any], logged: dict[tuple[str, str, str], float], by_name: dict[str, str],
-                total: float, by: list[str]) -> float:
-    """Logged time of a row: exact when the row is cut by campaign, agent or date only; otherwise
-    the whole scope's logged time, so the row's talk occupancy is its share of the total."""
+def _logged_index(logged: dict[tuple[str, str, str], float], names: dict[str, str],
+                  by: list[str]) -> dict[tuple[Any, ...], float] | None:
+    """Logged time summed by the row key, when rows are cut by campaign, agent or date only;
+    None otherwise (then a row's talk occupancy is its share of the whole scope's logged time)."""
     if not set(by) <= SESSION_DIMS:
-        return total
-    want_c = by_name.get(str(key["campaign"])) if "campaign" in key else None
-    s = 0.0
+        return None
+    out: dict[tuple[Any, ...], float] = {}
     for (cid, aid, day), secs in logged.items():
-        if want_c is not None and cid != want_c:
-            continue
-        if "agent" in key and aid != key["agent"]:
-            continue
-        if "date" in key and day != key["date"]:
-            continue
-        s += secs
-    return s
+        parts = {"campaign": names.get(cid, cid), "agent": aid, "date": day}
+        k = tuple(parts[b] for b in by)
+        out[k] = out.get(k, 0.0) + secs
+    return out
 
 
 def _agent_codes(uow: UnitOfWork) -> dict[str, str]:

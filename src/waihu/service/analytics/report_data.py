@@ -105,9 +105,10 @@ def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None 
     if campaign is not None:
         doc["dates"] = sets[("date",)]
         doc["funnel"] = funnel.funnel(uow, campaign)["stages"]
-        doc["roi"] = roi.roi(uow, campaign)
-        doc["heatmap"] = slots.heatmap(uow, campaign)["cells"]
-        doc["slot_plan"] = slots.plan(uow, campaign)["plan"]
+        doc["roi"] = roi.roi(uow, campaign, totals=totals)
+        hm = slots.heatmap(uow, campaign)
+        doc["heatmap"] = hm["cells"]
+        doc["slot_plan"] = slots.plan(uow, campaign, hm=hm)["plan"]
     else:
         doc["heatmap"] = []
     return doc

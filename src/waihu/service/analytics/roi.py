@@ -45,9 +45,14 @@ def _verdict(ltv: Decimal, cac: Decimal | None, threshold: float) -> dict[str, A
     return {"cac": _q(cac), "ltv_cac": float(round(ratio, 3)), "meets_threshold": ratio >= Decimal(str(threshold))}
 
 
-def roi(uow: UnitOfWork, campaign: Campaign, segment: str | None = None) -> dict[str, Any]:
+def roi(uow: UnitOfWork, campaign: Campaign, segment: str | None = None,
+        totals: dict[str, Any] | None = None) -> dict[str, Any]:
+    """ROI of a campaign; ``totals`` (its KPI totals) saves a scan when the caller has them."""
     cfg = cfgs.load(uow, campaign)
-    k = compute(uow, Scope(campaigns=[campaign], by=[segment] if segment else []))
+    if totals is not None and segment is None:
+        k: dict[str, Any] = {"totals": totals, "rows": []}
+    else:
+        k = compute(uow, Scope(campaigns=[campaign], by=[segment] if segment else []))
     tot = k["totals"]
     hourly = cfgs.money(cfg["agent_hourly_cost"], "agent_hourly_cost")
     labour = hourly * Decimal(str(tot["logged_seconds"])) / Decimal(3600)

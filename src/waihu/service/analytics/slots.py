@@ -28,12 +28,13 @@ def heatmap(uow: UnitOfWork, campaign: Campaign | None, segment: str | None = No
     return {"segment": segment, "timezone": k["timezone"], "cells": cells}
 
 
-def plan(uow: UnitOfWork, campaign: Campaign, segment: str | None = None, slots: int = 6) -> dict[str, Any]:
+def plan(uow: UnitOfWork, campaign: Campaign, segment: str | None = None, slots: int = 6,
+         hm: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg = cfgs.load(uow, campaign)
     excluded = {(int(w), int(h)) for w, h in cfg["excluded_slots"]}
     max_complaints = float(cfg["alerts"]["complaint_rate_max"])
     min_n = int(cfg["slot_min_attempts"])
-    hm = heatmap(uow, campaign, segment)
+    hm = hm if hm is not None else heatmap(uow, campaign, segment)
     groups: dict[str, list[dict[str, Any]]] = {}
     for c in hm["cells"]:
         groups.setdefault(str(c[segment]) if segment else "all", []).append(c)
