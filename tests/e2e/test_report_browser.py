@@ -57,7 +57,7 @@ def test_campaign_and_daily_reports_render(waihu: Any, tmp_path: Path) -> None:
     assert "任务报告" in text and "Campaign report" in text and "cdn.plot.ly/plotly" not in text
 
     daily = tmp_path / "daily.html"
-    waihu("report", "daily", "--tenant", "demo", "--date", "2026-01-05", "--out", str(daily))
+    waihu("report", "daily", "--date", "2026-01-05", "--out", str(daily))  # the only tenant with data
     d = _open(daily, tmp_path / "daily.png")
     assert d["chart-hours"]["traces"] == 2 and d["_outside"] == []
 
@@ -74,7 +74,7 @@ def test_campaign_and_daily_reports_render(waihu: Any, tmp_path: Path) -> None:
 
 def test_kpis_and_staffing_contract(waihu: Any) -> None:
     demo = last_json(waihu("demo", "--contacts", "120", "--agents", "3", "--json").stdout)
-    doc = last_json(waihu("report", "kpis", "--tenant", "demo", "--campaign", demo["campaign"], "--by", "agent",
+    doc = last_json(waihu("report", "kpis", "--campaign", demo["campaign"], "--by", "agent",
                           "--by", "hour", "--json").stdout)
     assert doc["campaign"] == demo["campaign"]
     assert doc["totals"]["attempts"] == demo["attempts"]

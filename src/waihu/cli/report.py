@@ -7,11 +7,24 @@ from datetime import datetime
 
 import typer
 
+from waihu.bootstrap import Platform
 from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, print_json, tenant_id
 from waihu.domain.erlang import agents_for_service_level, erlang_a_metrics, erlang_c_metrics, trunks_for_blocking
 from waihu.domain.errors import ValidationError
 
 app = typer.Typer(help="Operations analytics and reports. / 运营分析与报表。", no_args_is_help=True)
+
+
+def report_tenant(p: Platform, tenant: str | None, campaign: str | None = None) -> str:
+    """``--tenant``, else the tenant that holds the campaign (or the data), else the default."""
+    if tenant is None:
+        from waihu.service.analytics.tenancy import pick_tenant
+
+        with p.uow("") as uow:
+            found = pick_tenant(uow, p.settings.default_tenant, campaign)
+        if found is not None:
+            return found
+    return tenant_id(p, tenant)
 
 
 def _iso(v: str | None, name: str) -> datetime | None:
@@ -41,7 +54,7 @@ def kpis(
     with errors(as_json):
         s, u = _iso(since, "--since"), _iso(until, "--until")
         p = platform(database_url)
-        tid = tenant_id(p, tenant)
+        tid = report_tenant(p, tenant, campaign)
         with p.uow(tid) as uow:
             camps = [get_campaign(uow, campaign)] if campaign else None
             doc = compute(uow, Scope(campaigns=camps, since=s, until=u, by=list(by)))

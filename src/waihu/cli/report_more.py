@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, err, errors, out, platform, print_json, tenant_id
-from waihu.cli.report import app
+from waihu.cli.report import app, report_tenant
 from waihu.domain.errors import ValidationError
 
 FmtOpt = typer.Option("html", "--format", help="html, xlsx or csv. / 输出格式。")
@@ -42,8 +42,7 @@ def daily(
         except ValueError:
             raise ValidationError("report.invalid_date", "--date must be YYYY-MM-DD") from None
         p = platform(database_url)
-        tid = tenant_id(p, tenant)
-        with p.uow(tid) as uow:
+        with p.uow(report_tenant(p, tenant)) as uow:
             doc = build(uow, day=day)
         _write(doc, out_path, fmt, p.clock.now(), as_json)
 
@@ -59,8 +58,7 @@ def campaign_report(
 
     with errors(as_json):
         p = platform(database_url)
-        tid = tenant_id(p, tenant)
-        with p.uow(tid) as uow:
+        with p.uow(report_tenant(p, tenant, campaign)) as uow:
             doc = build(uow, campaign=get_campaign(uow, campaign))
         _write(doc, out_path, fmt, p.clock.now(), as_json)
 
@@ -81,7 +79,7 @@ def funnel_cmd(campaign: str = CampOpt, as_json: bool = JsonOpt, tenant: str | N
 
     with errors(as_json):
         p = platform(database_url)
-        with p.uow(tenant_id(p, tenant)) as uow:
+        with p.uow(report_tenant(p, tenant, campaign)) as uow:
             doc = funnel(uow, get_campaign(uow, campaign))
     _emit(doc, as_json)
 
@@ -96,7 +94,7 @@ def roi_cmd(campaign: str = CampOpt,
 
     with errors(as_json):
         p = platform(database_url)
-        with p.uow(tenant_id(p, tenant)) as uow:
+        with p.uow(report_tenant(p, tenant, campaign)) as uow:
             doc = roi(uow, get_campaign(uow, campaign), segment)
     _emit(doc, as_json)
 
@@ -112,7 +110,7 @@ def slots_cmd(campaign: str = CampOpt,
 
     with errors(as_json):
         p = platform(database_url)
-        with p.uow(tenant_id(p, tenant)) as uow:
+        with p.uow(report_tenant(p, tenant, campaign)) as uow:
             c = get_campaign(uow, campaign)
             plan = slots.plan(uow, c, segment)
             doc = {**plan, "cells": slots.heatmap(uow, c, segment)["cells"], "adopted": adopt}
@@ -138,7 +136,7 @@ def abtest_cmd(
 
     with errors(as_json):
         p = platform(database_url)
-        with p.uow(tenant_id(p, tenant)) as uow:
+        with p.uow(report_tenant(p, tenant, campaign)) as uow:
             c = get_campaign(uow, campaign)
             if assign:
                 doc = abtest.assign(uow, c, experiment, list(assign), list(strata), seed, p.clock.now())
@@ -177,7 +175,7 @@ def settings_cmd(
 
     with errors(as_json):
         p = platform(database_url)
-        with p.uow(tenant_id(p, tenant)) as uow:
+        with p.uow(report_tenant(p, tenant, campaign)) as uow:
             c = get_campaign(uow, campaign) if campaign else None
             if set_json:
                 try:
