@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, err, errors, out, platform, print_json, tenant_id
-from waihu.cli.report import app, report_tenant
+from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, err, errors, out, platform, print_json
+from waihu.cli.report import _iso, app, report_tenant
 from waihu.domain.errors import ValidationError
 
 FmtOpt = typer.Option("html", "--format", help="html, xlsx or csv. / 输出格式。")
@@ -149,18 +149,29 @@ def abtest_cmd(
 @app.command("alerts")
 def alerts_cmd(
     evaluate: bool = typer.Option(True, "--evaluate/--list", help="Evaluate the rules now, or only list. / 评估或列出。"),
+    at: str | None = typer.Option(None, "--at", help="Evaluate as of this ISO-8601 time. / 以该时间评估。"),
+    watch: float | None = typer.Option(None, "--watch", min=1.0,
+                                       help="Evaluate every S seconds until stopped. / 每 S 秒持续评估。"),
     as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
 ) -> None:
     """Evaluate alert rules on the sliding window; fired alerts go to the event outbox. / 告警。"""
+    import time
+
     from waihu.service.analytics import alerts
 
     with errors(as_json):
+        when = _iso(at, "--at") if at else None
         p = platform(database_url)
-        with p.uow(tenant_id(p, tenant)) as uow:
-            fired = alerts.evaluate(uow, p.clock.now()) if evaluate else []
-            uow.commit()
-            doc = {"fired": fired, "recent": alerts.recent(uow)}
-    _emit(doc, as_json)
+        tid = report_tenant(p, tenant)
+        while True:
+            with p.uow(tid) as uow:
+                fired = alerts.evaluate(uow, when.timestamp() if when else p.clock.now()) if evaluate else []
+                uow.commit()
+                doc = {"fired": fired, "recent": alerts.recent(uow) if watch is None else []}
+            _emit(doc, as_json)
+            if watch is None:
+                return
+            time.sleep(watch)
 
 
 @app.command("settings")

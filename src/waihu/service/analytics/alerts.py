@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from waihu.adapters.storage.models import Campaign, CampaignContact, Cdr
-from waihu.adapters.storage.models_analytics import AlertEvent
+from waihu.adapters.storage.models_analytics import AlertEvent, AnalyticsConfig
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.calls import LossCause, Side
 from waihu.domain.campaigns import ContactState
@@ -26,10 +26,18 @@ LINE_SIDE = [c.value for c in LossCause if c.side is Side.LINE]
 
 def evaluate(uow: UnitOfWork, now: float, campaigns: list[Campaign] | None = None) -> list[dict[str, Any]]:
     s = uow.session
-    camps = campaigns if campaigns is not None else list(s.scalars(select(Campaign).where(
-        Campaign.tenant_id == uow.tenant_id, Campaign.state.in_(["running", "paused"]))))
-    fired: list[dict[str, Any]] = []
     end = to_dt(now)
+    if campaigns is None:  # running campaigns, and any campaign that dialled in the longest window
+        longest = max([60.0, *[float(c.get("alerts", {}).get("window_minutes", 60)) for c in
+                                s.scalars(select(AnalyticsConfig.config).where(
+                                    AnalyticsConfig.tenant_id == uow.tenant_id))]])
+        active = select(Cdr.campaign_id).where(Cdr.tenant_id == uow.tenant_id,
+                                               Cdr.dial_at >= end - timedelta(minutes=longest), Cdr.dial_at < end)
+        campaigns = list(s.scalars(select(Campaign).where(
+            Campaign.tenant_id == uow.tenant_id,
+            Campaign.state.in_(["running", "paused"]) | Campaign.id.in_(active)).order_by(Campaign.name)))
+    camps = campaigns
+    fired: list[dict[str, Any]] = []
     for c in camps:
         cfg = cfgs.load(uow, c)
         a = cfg["alerts"]

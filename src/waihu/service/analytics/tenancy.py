@@ -3,7 +3,7 @@ convenience: ``waihu demo`` writes into its own tenant)."""
 
 from __future__ import annotations
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from waihu.adapters.storage.models import Campaign, Cdr, Tenant
 from waihu.adapters.storage.uow import UnitOfWork
@@ -16,7 +16,7 @@ def pick_tenant(uow: UnitOfWork, default_name: str, campaign: str | None) -> str
     s = uow.session
     default_id = s.scalar(select(Tenant.id).where(Tenant.name == default_name))
     if campaign is not None:
-        owners = list(s.scalars(select(distinct(Campaign.tenant_id)).where(
+        owners = list(s.scalars(select(Campaign.tenant_id).distinct().where(
             (Campaign.name == campaign) | (Campaign.id == campaign))))
         if default_id in owners or not owners:
             return None
