@@ -127,6 +127,7 @@ def _context(uow: UnitOfWork, scope: Scope) -> _Ctx:
     dialect = uow.session.get_bind().dialect.name
     if dialect == "postgresql":  # short report queries: compiling them costs more than it saves
         uow.session.execute(text("SET LOCAL jit = off"))
+        uow.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the distinct counts sort in memory
     tz = cfgs.tenant_timezone(uow)
     campaigns = _campaigns(uow, scope)
     one_cfg = cfgs.load(uow, campaigns[0] if len(campaigns) == 1 else None)
