@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from waihu.adapters.clock import SystemClock
 from waihu.adapters.storage.db import make_engine, upgrade
 from waihu.adapters.storage.pii import PiiCodec
-from waihu.adapters.storage.uow import UnitOfWork
+from waihu.adapters.storage.uow import UnitOfWork as UnitOfWork
 from waihu.ports import Clock
 from waihu.settings import Settings, load_settings
 

@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     blind_index_key: SecretStr = SecretStr("waihu-development-blind-index-key")
     master_key: SecretStr = SecretStr("waihu-development-master-key")
     log_level: str = "INFO"
+    # API: signing key of the short-lived access tokens (JWT), lifetimes, limits
+    jwt_secret: SecretStr = SecretStr("waihu-development-jwt-secret-change-me")
+    access_token_seconds: int = 900
+    refresh_token_seconds: int = 30 * 24 * 3600
+    login_max_failures: int = 5
+    lockout_seconds: int = 900
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 120
+    webhook_max_attempts: int = 8
+    webhook_timeout_seconds: float = 5.0
     sql_echo: bool = False
 
     @field_validator("database_url")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, db, demo, importing, report
+from waihu.cli import bench, campaign, cdr, db, demo, importing, report, serve
 
 app = typer.Typer(
     name="waihu",
@@ -19,6 +19,9 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(cdr.app, name="cdr")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+app.add_typer(serve.tenant_app, name="tenant")
+app.add_typer(serve.user_app, name="user")
 app.add_typer(report.app, name="report")
 
 

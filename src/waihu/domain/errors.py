@@ -71,3 +71,15 @@ class IllegalTransition(Conflict):
 
 class ComplianceBlocked(WaihuError):
     """A dial that the compliance rules hold back."""
+
+
+class Unauthenticated(WaihuError):
+    """No valid credentials (missing, expired or revoked token; wrong password; locked account)."""
+
+
+class RateLimited(WaihuError):
+    """Too many requests for this caller; ``retry_after`` says when to try again (seconds)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("rate_limited", "too many requests; slow down")
+        self.retry_after = retry_after

@@ -56,6 +56,10 @@ class SqlDialerStore:
         self._stages: dict[str, dict[str, Any]] = {}  # contact -> follow-up stage reached
         self.cdr_count = 0
 
+    def remember_phone(self, phone_ref: str, phone_hash: str) -> None:
+        """The blind index of a number dialled without ``load_contacts`` (a call asked for directly)."""
+        self._hash[phone_ref] = phone_hash
+
     # ------------------------------------------------------------------ reads
     def load_contacts(self, campaign_id: str, limit: int, now: float) -> tuple[list[DialTarget], float | None]:
         self.flush()

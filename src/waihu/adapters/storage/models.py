@@ -246,3 +246,4 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(TS)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 from waihu.adapters.storage import models_analytics as _models_analytics  # noqa: E402,F401
+from waihu.adapters.storage import models_api as _models_api  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """analytics: settings, script assignments, alert outbox, report indexes
 
 Revision ID: 0009_analytics
-Revises: 0001
+Revises: 0008_api
 Create Date: 2026-11-25 21:41:57.294442
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_analytics"
-down_revision = "0001"
+down_revision = "0008_api"
 branch_labels = None
 depends_on = None
 

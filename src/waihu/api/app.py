@@ -1,0 +1,102 @@
+"""The FastAPI application: ``create_app(platform, live)``; one router per resource.
+
+Pages of the web console are added as further routers on the same app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from waihu.api import errors, observability
+from waihu.api.deps import permission_of
+from waihu.api.ratelimit import RateLimiter
+from waihu.api.routers import ROUTERS
+from waihu.bootstrap import Platform
+from waihu.service.live import LiveHost
+
+log = logging.getLogger("waihu.api")
+
+
+def api_routes() -> list[APIRoute]:
+    """Every endpoint under /v1 (the routers' own routes: their paths carry the prefix)."""
+    return [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+
+
+def route_permission(route: APIRoute) -> str | None:
+    """The permission an endpoint needs (from its ``Need`` dependency), if any."""
+    for dep in route.dependant.dependencies:
+        if dep.call is not None and (perm := permission_of(dep.call)) is not None:
+            return perm
+    return None
+
+
+async def _webhook_worker(app: FastAPI, every: float = 1.0) -> None:
+    from waihu.service.webhooks import deliver_due
+
+    p: Platform = app.state.platform
+    while True:
+        try:
+            await asyncio.to_thread(deliver_due, p, p.clock.now())
+        except Exception:
+            log.exception("webhook delivery round failed")
+        await asyncio.sleep(every)
+
+
+def create_app(platform: Platform, live: LiveHost | None = None, *, background: bool = False) -> FastAPI:
+    """The app. With ``background``, the app's lifespan runs the live dialer and the webhook worker."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if background:
+            if live is not None:
+                live.load_running()
+                tasks.append(asyncio.create_task(live.run(), name="waihu-live"))
+            tasks.append(asyncio.create_task(_webhook_worker(app), name="waihu-webhooks"))
+        try:
+            yield
+        finally:
+            if live is not None:
+                live.stop()
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+
+    app = FastAPI(title="waihu API", version="1", lifespan=lifespan,
+                  description="Outbound contact-center platform API. / 外呼平台接口。See docs/api.md.")
+    app.state.platform = platform
+    app.state.live = live
+    app.state.background = background
+    st = platform.settings
+    app.state.limiter = RateLimiter(platform.clock, st.rate_limit_per_minute, st.rate_limit_burst)
+    errors.install(app)
+    observability.install(app)
+    app.include_router(observability.router)
+    for r in ROUTERS:
+        app.include_router(r, responses=errors.ERROR_RESPONSES)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            for route in api_routes():
+                if (perm := route_permission(route)) is not None:
+                    for m in route.methods or ():
+                        op = schema["paths"][route.path_format].get(m.lower())
+                        if op is not None:
+                            op["x-permission"] = perm
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

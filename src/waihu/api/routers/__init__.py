@@ -1,0 +1,10 @@
+"""One router per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from waihu.api.routers import accounts, agents, calls, campaigns, contacts, misc
+
+ROUTERS: list[APIRouter] = [accounts.router, agents.router, contacts.router, campaigns.router, calls.router,
+                            misc.router]

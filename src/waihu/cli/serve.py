@@ -1,0 +1,86 @@
+"""``waihu serve``, ``waihu tenant create`` and ``waihu user create``. / 服务与账号引导。"""
+
+from __future__ import annotations
+
+import typer
+
+from waihu.cli.common import DbOpt, JsonOpt, errors, out, platform, print_json
+
+tenant_app = typer.Typer(help="Tenants. / 租户。", no_args_is_help=True)
+user_app = typer.Typer(help="Users (logins). / 用户账号。", no_args_is_help=True)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on. / 监听地址。"),
+    port: int = typer.Option(8000, "--port", help="Port. / 端口。"),
+    speed: float = typer.Option(1.0, "--speed", help="Simulated network time per wall-clock second. / 模拟网络时间倍速。"),
+    database_url: str | None = DbOpt,
+) -> None:
+    """Run the API, the web console and the dialer runtime. / 运行接口、控制台与外呼引擎。"""
+    import uvicorn
+
+    from waihu.api.app import create_app
+    from waihu.api.observability import setup_logging
+    from waihu.service.live import LiveHost
+
+    if speed <= 0:
+        raise typer.BadParameter("speed must be > 0 / 倍速必须大于 0")
+    p = platform(database_url)
+    setup_logging(p.settings.log_level)
+    app = create_app(p, LiveHost(p, speed=speed), background=True)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: str = typer.Argument(..., help="Tenant name. / 租户名称。"),
+    timezone: str = typer.Option("Asia/Shanghai", "--timezone", help="IANA time zone. / 时区。"),
+    as_json: bool = JsonOpt,
+    database_url: str | None = DbOpt,
+) -> None:
+    """Create a tenant and print its first tenant_admin API token (shown once). / 创建租户并输出管理员令牌（仅显示一次）。"""
+    from waihu.service.accounts import create_tenant
+
+    p = platform(database_url)
+    with errors(as_json), p.uow("", actor="cli") as uow:
+        t, token = create_tenant(uow, name, p.clock.now(), timezone=timezone)
+        uow.commit()
+        if as_json:
+            print_json({"tenant_id": t.id, "api_token": token})
+        else:
+            out.print(f"tenant / 租户: {t.id}\napi token / 令牌 (shown once / 仅显示一次): {token}")
+
+
+@user_app.command("create")
+def user_create(
+    username: str = typer.Argument(..., help="Login name. / 登录名。"),
+    role: str = typer.Option("tenant_admin", "--role", help="platform_admin, tenant_admin, supervisor, agent, qa, api_client. / 角色。"),
+    tenant: str | None = typer.Option(None, "--tenant", help="Tenant id or name (not for platform_admin). / 租户。"),
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True, help="Password (8+ characters). / 密码。"),
+    agent_id: str | None = typer.Option(None, "--agent-id", help="The agent this login acts as. / 对应座席。"),
+    as_json: bool = JsonOpt,
+    database_url: str | None = DbOpt,
+) -> None:
+    """Create a login. / 创建登录账号。"""
+    from waihu.domain.errors import NotFound
+    from waihu.service.auth import create_user
+    from waihu.service.tenants import find_tenant
+
+    p = platform(database_url)
+    with errors(as_json), p.uow("", actor="cli") as uow:
+        tid = ""
+        if tenant is not None:
+            tid = find_tenant(uow, tenant) or ""
+            if not tid:
+                from waihu.service.accounts import tenant_exists
+
+                tid = tenant if tenant_exists(uow, tenant) else ""
+            if not tid:
+                raise NotFound("tenant.not_found", "no such tenant")
+        uow.tenant_id = tid
+        u = create_user(uow, username, password, role, p.clock.now(), agent_id=agent_id)
+        uow.commit()
+        if as_json:
+            print_json({"user_id": u.id, "username": u.username, "role": u.role, "tenant_id": u.tenant_id})
+        else:
+            out.print(f"user / 用户: {u.id} ({u.role})")

@@ -1,0 +1,171 @@
+"""Agents and agent groups, the simple tenant DNC list, dispositions and the audit log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, select
+
+from waihu.adapters.storage.models import Agent, AuditEntry, DispositionRecord
+from waihu.adapters.storage.models_api import AgentGroup, TenantDncEntry, User
+from waihu.adapters.storage.uow import UnitOfWork
+from waihu.domain.errors import Conflict, NotFound
+from waihu.domain.timeutil import to_dt
+from waihu.service.accounts import iso
+from waihu.service.outbound import phone_info
+from waihu.service.paging import paginate
+from waihu.service.tenants import audit
+
+
+# ---------------------------------------------------------------- agents
+def agent_dict(a: Agent) -> dict[str, Any]:
+    return {"id": a.id, "code": a.code, "name": a.name, "groups": a.groups, "simulated": a.simulated,
+            "created_at": iso(a.created_at)}
+
+
+def get_agent(uow: UnitOfWork, agent_id: str) -> Agent:
+    a = uow.session.get(Agent, agent_id)
+    if a is None or a.tenant_id != uow.tenant_id:
+        raise NotFound("agent.not_found", "no such agent")
+    return a
+
+
+def list_agents(uow: UnitOfWork, *, group: str | None, sort: str | None, cursor: str | None,
+                limit: int) -> tuple[Sequence[Agent], str | None]:
+    q = select(Agent).where(Agent.tenant_id == uow.tenant_id)
+    if group is not None:
+        q = q.where(cast(Agent.groups, String).contains(json.dumps(group, ensure_ascii=False), autoescape=True))
+    return paginate(uow.session, q, {"created_at": Agent.created_at, "code": Agent.code}, Agent.id,
+                    sort=sort, default="code", cursor=cursor, limit=limit)
+
+
+def create_agent(uow: UnitOfWork, code: str, name: str, groups: list[str], now: float) -> Agent:
+    if uow.session.scalar(select(Agent.id).where(Agent.tenant_id == uow.tenant_id, Agent.code == code)):
+        raise Conflict("agent.code_taken", "an agent with this code exists")
+    a = Agent(id=uow.new_id(), tenant_id=uow.tenant_id, code=code, name=name, groups=sorted(set(groups)),
+              simulated=False, created_at=to_dt(now))
+    uow.session.add(a)
+    uow.session.flush()
+    audit(uow, "agent.create", "agent", a.id, now, code=code)
+    return a
+
+
+def update_agent(uow: UnitOfWork, a: Agent, changes: dict[str, Any], now: float) -> Agent:
+    if changes.get("name") is not None:
+        a.name = changes["name"]
+    if changes.get("groups") is not None:
+        a.groups = sorted(set(changes["groups"]))
+    audit(uow, "agent.update", "agent", a.id, now, fields=sorted(changes))
+    return a
+
+
+def delete_agent(uow: UnitOfWork, a: Agent, now: float) -> None:
+    if uow.session.scalar(select(User.id).where(User.tenant_id == uow.tenant_id, User.agent_id == a.id)):
+        raise Conflict("agent.in_use", "a user acts as this agent; change the user first")
+    uow.session.delete(a)
+    audit(uow, "agent.delete", "agent", a.id, now, code=a.code)
+
+
+# ---------------------------------------------------------------- groups
+def group_dict(g: AgentGroup) -> dict[str, Any]:
+    return {"id": g.id, "name": g.name, "description": g.description, "created_at": iso(g.created_at)}
+
+
+def get_group(uow: UnitOfWork, group_id: str) -> AgentGroup:
+    g = uow.session.get(AgentGroup, group_id)
+    if g is None or g.tenant_id != uow.tenant_id:
+        raise NotFound("group.not_found", "no such agent group")
+    return g
+
+
+def list_groups(uow: UnitOfWork, *, sort: str | None, cursor: str | None,
+                limit: int) -> tuple[Sequence[AgentGroup], str | None]:
+    q = select(AgentGroup).where(AgentGroup.tenant_id == uow.tenant_id)
+    return paginate(uow.session, q, {"name": AgentGroup.name, "created_at": AgentGroup.created_at}, AgentGroup.id,
+                    sort=sort, default="name", cursor=cursor, limit=limit)
+
+
+def create_group(uow: UnitOfWork, name: str, description: str | None, now: float) -> AgentGroup:
+    if uow.session.scalar(select(AgentGroup.id).where(AgentGroup.tenant_id == uow.tenant_id,
+                                                      AgentGroup.name == name)):
+        raise Conflict("group.name_taken", "a group with this name exists")
+    g = AgentGroup(id=uow.new_id(), tenant_id=uow.tenant_id, name=name, description=description,
+                   created_at=to_dt(now))
+    uow.session.add(g)
+    uow.session.flush()
+    audit(uow, "group.create", "agent_group", g.id, now, name=name)
+    return g
+
+
+# ---------------------------------------------------------------- simple tenant DNC list
+def dnc_dict(d: TenantDncEntry) -> dict[str, Any]:
+    return {"id": d.id, "phone": d.masked, "reason": d.reason, "created_at": iso(d.created_at)}
+
+
+def add_dnc(uow: UnitOfWork, raw: str, reason: str | None, now: float) -> TenantDncEntry:
+    info = phone_info(raw)
+    h = uow.codec.phone_hash(info.phone.e164)
+    if uow.session.scalar(select(TenantDncEntry.id).where(TenantDncEntry.tenant_id == uow.tenant_id,
+                                                          TenantDncEntry.phone_hash == h)):
+        raise Conflict("dnc.exists", "the number is already on the list")
+    d = TenantDncEntry(id=uow.new_id(), tenant_id=uow.tenant_id, phone_hash=h, masked=info.phone.masked(),
+                       reason=reason, created_by=uow.actor, created_at=to_dt(now))
+    uow.session.add(d)
+    uow.session.flush()
+    audit(uow, "dnc.add", "dnc", d.id, now)
+    return d
+
+
+def list_dnc(uow: UnitOfWork, *, phone: str | None, sort: str | None, cursor: str | None,
+             limit: int) -> tuple[Sequence[TenantDncEntry], str | None]:
+    q = select(TenantDncEntry).where(TenantDncEntry.tenant_id == uow.tenant_id)
+    if phone:
+        q = q.where(TenantDncEntry.phone_hash == uow.codec.phone_hash(phone_info(phone).phone.e164))
+    return paginate(uow.session, q, {"created_at": TenantDncEntry.created_at}, TenantDncEntry.id, sort=sort,
+                    default="-created_at", cursor=cursor, limit=limit)
+
+
+def remove_dnc(uow: UnitOfWork, entry_id: str, now: float) -> None:
+    d = uow.session.get(TenantDncEntry, entry_id)
+    if d is None or d.tenant_id != uow.tenant_id:
+        raise NotFound("dnc.not_found", "no such entry")
+    uow.session.delete(d)
+    audit(uow, "dnc.remove", "dnc", d.id, now)
+
+
+# ---------------------------------------------------------------- dispositions and audit
+def disposition_dict(d: DispositionRecord) -> dict[str, Any]:
+    return {"id": d.id, "call_id": d.call_id, "campaign_id": d.campaign_id, "contact_id": d.contact_id,
+            "agent_id": d.agent_id, "code": d.code, "note": d.note, "callback_at": iso(d.callback_at),
+            "set_at": iso(d.set_at)}
+
+
+def list_dispositions(uow: UnitOfWork, *, call_id: str | None, campaign_id: str | None, agent_id: str | None,
+                      code: str | None, sort: str | None, cursor: str | None,
+                      limit: int) -> tuple[Sequence[DispositionRecord], str | None]:
+    D = DispositionRecord
+    q = select(D).where(D.tenant_id == uow.tenant_id)
+    for col, v in ((D.call_id, call_id), (D.campaign_id, campaign_id), (D.agent_id, agent_id), (D.code, code)):
+        if v is not None:
+            q = q.where(col == v)
+    return paginate(uow.session, q, {"set_at": D.set_at}, D.id, sort=sort, default="-set_at", cursor=cursor,
+                    limit=limit)
+
+
+def audit_dict(a: AuditEntry) -> dict[str, Any]:
+    return {"id": a.id, "actor": a.actor, "action": a.action, "object_type": a.object_type,
+            "object_id": a.object_id, "at": iso(a.at), "detail": a.detail}
+
+
+def list_audit(uow: UnitOfWork, *, action: str | None, since: datetime | None, sort: str | None,
+               cursor: str | None, limit: int) -> tuple[Sequence[AuditEntry], str | None]:
+    q = select(AuditEntry).where(AuditEntry.tenant_id == uow.tenant_id)
+    if action is not None:
+        q = q.where(AuditEntry.action == action)
+    if since is not None:
+        q = q.where(AuditEntry.at >= since)
+    return paginate(uow.session, q, {"at": AuditEntry.at}, AuditEntry.id, sort=sort, default="-at", cursor=cursor,
+                    limit=limit)

@@ -1,0 +1,183 @@
+"""The live runtime host: the dialer of every tenant on the simulated network, in real time.
+
+One asyncio task owns every engine: it maps wall-clock time to virtual time (``speed`` x the
+wall clock) and runs each lane's virtual loop up to that moment every ``tick`` seconds. Others
+(API requests, the web console) never touch an engine: they ``submit`` actions, which the task
+applies in order, and read the snapshots (agent states, campaign counters, call states) that
+the task keeps up to date. Tests drive time themselves with ``advance``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from waihu.adapters.simnet.model import AgentModel, CalleeModel
+from waihu.adapters.storage.models import Campaign, Tenant
+from waihu.bootstrap import Platform
+from waihu.domain.campaigns import CampaignState
+from waihu.domain.errors import WaihuError
+from waihu.domain.messages import Event
+from waihu.service.campaigns import dispositions_of, spec_for
+from waihu.service.live_lane import Lane
+from waihu.service.live_observe import Observer
+
+log = logging.getLogger("waihu.live")
+Action = Callable[["LiveHost", float], None]
+
+
+@dataclass
+class Submitted:
+    tenant_id: str
+    action: Action
+    on_error: Callable[[WaihuError], None] | None = None
+
+
+@dataclass
+class TenantLive:
+    lanes: dict[str, Lane] = field(default_factory=dict)
+    robots: int = 0
+
+
+class LiveHost:
+    def __init__(self, platform: Platform, *, speed: float = 1.0, tick: float = 0.05, seed: int = 1,
+                 callee: CalleeModel | None = None, agent_model: AgentModel | None = None,
+                 start: float | None = None) -> None:
+        self.platform = platform
+        self.speed = speed
+        self.tick = tick
+        self.seed = seed
+        self.callee = callee or CalleeModel()
+        self.agent_model = agent_model or AgentModel()
+        self.wall0 = platform.clock.now()
+        self.virtual0 = self.wall0 if start is None else start
+        self.now = self.virtual0
+        self.tenants: dict[str, TenantLive] = {}
+        self.observer = Observer(self)
+        self._queue: deque[Submitted] = deque()
+        self._lock = threading.Lock()
+        self.running = False
+        self.errors = 0
+
+    # ------------------------------------------------------------------ time
+    def virtual_now(self) -> float:
+        return self.virtual0 + self.speed * (self.platform.clock.now() - self.wall0)
+
+    # ------------------------------------------------------------------ lanes
+    def lane(self, tenant_id: str, kind: str = "main") -> Lane:
+        t = self.tenants.setdefault(tenant_id, TenantLive())
+        lane = t.lanes.get(kind)
+        if lane is None:
+            ob = self.observer
+            lane = Lane(self.platform, tenant_id, kind, self.now, seed=self.seed + len(t.lanes),
+                        callee=self.callee, agent_model=self.agent_model, observe_event=ob.event,
+                        observe_command=ob.command, on_drained=ob.drained)
+            t.lanes[kind] = lane
+        return lane
+
+    def load_running(self) -> int:
+        """Activate every tenant's running campaigns (at start-up). Returns how many."""
+        n = 0
+        with self.platform.uow("") as uow:
+            tids = list(uow.session.scalars(select(Tenant.id)))
+            rows = list(uow.session.scalars(select(Campaign).where(
+                Campaign.state == CampaignState.RUNNING.value, Campaign.tenant_id.in_(tids))))
+        for c in rows:
+            self.lane(c.tenant_id).activate(spec_for(c), dispositions_of(c), self.now)
+            n += 1
+        return n
+
+    # ------------------------------------------------------------------ the queue
+    def submit(self, tenant_id: str, action: Action, on_error: Callable[[WaihuError], None] | None = None) -> None:
+        """Thread-safe: queue an action for the runtime task (``action(host, now)``)."""
+        with self._lock:
+            self._queue.append(Submitted(tenant_id, action, on_error))
+
+    def feed(self, tenant_id: str, event: Event, kind: str = "main") -> Action:
+        def act(host: LiveHost, now: float) -> None:
+            host.lane(tenant_id, kind).feed(event, now)
+        return act
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return
+                item = self._queue.popleft()
+            try:
+                item.action(self, self.now)
+            except WaihuError as e:
+                if item.on_error is not None:
+                    item.on_error(e)
+                else:
+                    log.info("live action rejected: %s", e.code)
+            except Exception:
+                self.errors += 1
+                log.exception("live action failed")
+
+    def _lane_error(self, lane: Lane, e: Exception) -> None:
+        self.errors += 1
+        code = e.code if isinstance(e, WaihuError) else type(e).__name__
+        log.warning("live event failed: %s", code)
+        self.observer.alert(lane.tenant_id, "dialer.event_failed", f"the dialer could not process an event ({code})",
+                            self.now)
+
+    # ------------------------------------------------------------------ driving time
+    def advance(self, to: float) -> None:
+        """Run every lane up to virtual time ``to``, then apply the queued actions at ``to``.
+
+        Only the runtime task (or a test driving time itself) may call this."""
+        self.now = max(self.now, to)
+        self._run_lanes()
+        self._drain()
+        self._run_lanes()
+
+    def _run_lanes(self) -> None:
+        for t in list(self.tenants.values()):
+            for lane in list(t.lanes.values()):
+                lane.run_until(self.now, self._lane_error)
+
+    async def run(self) -> None:
+        """The one task that owns the engines (started by ``waihu serve``)."""
+        self.running = True
+        try:
+            while self.running:
+                self.advance(self.virtual_now())
+                await asyncio.sleep(self.tick)
+        finally:
+            self.running = False
+
+    def stop(self) -> None:
+        self.running = False
+        for t in self.tenants.values():
+            for lane in t.lanes.values():
+                lane.store.flush()
+
+    # ------------------------------------------------------------------ reads (any thread)
+    def agents(self, tenant_id: str) -> list[dict[str, Any]]:
+        return [dict(v) for v in self.observer.agents.get(tenant_id, {}).values()]
+
+    def agent(self, tenant_id: str, agent_id: str) -> dict[str, Any] | None:
+        a = self.observer.agents.get(tenant_id, {}).get(agent_id)
+        return dict(a) if a is not None else None
+
+    def counters(self, tenant_id: str) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.observer.counters.get(tenant_id, {}).items()}
+
+    def call(self, tenant_id: str, call_id: str) -> dict[str, Any] | None:
+        calls = self.observer.calls.get(tenant_id)
+        c = calls.get(call_id) if calls is not None else None
+        return dict(c) if c is not None else None
+
+    def listen(self, fn: Callable[[str, str, dict[str, Any]], None]) -> Callable[[], None]:
+        """Be told of every change (``fn(tenant_id, kind, doc)``, kind: agent, call or campaign), on
+        the runtime task; e.g. to feed a wallboard. Returns a function that stops it."""
+        self.observer.listeners.append(fn)
+        return lambda: self.observer.listeners.remove(fn) if fn in self.observer.listeners else None
