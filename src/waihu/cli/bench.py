@@ -145,3 +145,6 @@ def screening(
 from waihu.cli.bench_routing import routing  # noqa: E402
 
 app.command("routing")(routing)
+from waihu.cli import bench_reports  # noqa: E402
+
+app.command("reports")(bench_reports.reports)

@@ -16,6 +16,7 @@ from waihu.cli import (
     demo,
     dnc,
     importing,
+    report,
     serve,
     trunks,
 )
@@ -43,6 +44,7 @@ app.add_typer(call.app, name="call")
 app.command("serve")(serve.serve)
 app.add_typer(serve.tenant_app, name="tenant")
 app.add_typer(serve.user_app, name="user")
+app.add_typer(report.app, name="report")
 
 
 def main() -> None:

@@ -245,6 +245,7 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(TS)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+from waihu.adapters.storage import models_analytics as _models_analytics  # noqa: E402,F401
 from waihu.adapters.storage import models_api as _models_api  # noqa: E402, F401
 from waihu.adapters.storage import models_compliance  # noqa: E402,F401  (compliance tables)
 from waihu.adapters.storage import models_routing as _models_routing  # noqa: E402,F401
