@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from waihu.adapters.clock import SystemClock
 from waihu.adapters.storage.db import make_engine, upgrade
+from waihu.adapters.storage.keys import SqlKeyStore
 from waihu.adapters.storage.pii import PiiCodec
 from waihu.adapters.storage.uow import UnitOfWork as UnitOfWork
 from waihu.ports import Clock
@@ -34,4 +35,5 @@ def bootstrap(database_url: str | None = None, *, migrate: bool = True, clock: C
     if migrate:
         upgrade(engine)
     codec = PiiCodec(settings.master_key.get_secret_value(), settings.blind_index_key.get_secret_value())
+    SqlKeyStore(engine).attach(codec)  # per-tenant data keys, wrapped by the master key
     return Platform(settings, engine, codec, clock or SystemClock())

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from waihu.domain.calls import LossCause
 from waihu.domain.messages import AgentChanged, Command, Dial, DialTarget, Event, OfferPreview
+from waihu.domain.phone import PhoneNumber
 
 
 class Clock(Protocol):
@@ -36,6 +38,12 @@ class Telephony(Protocol):
     def abandon(self, call_id: str, now: float) -> None:
         """Play the abandoned-call message where media allows, then hang up."""
         ...
+
+
+class NumberStatusProvider(Protocol):
+    """Whether a number can be reached: empty, suspended, powered off, or None (reachable)."""
+
+    def check(self, phone: PhoneNumber, now: float) -> LossCause | None: ...
 
 
 class AgentDesk(Protocol):

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from waihu.cli.common import DbOpt, JsonOpt, errors, out, platform, print_json
+
 app = typer.Typer(help="Benchmarks that print JSON. / 基准测试（输出 JSON）。", no_args_is_help=True)
 
 
@@ -120,3 +122,29 @@ def api(
     from waihu.cli.common import print_json
 
     print_json(run_api_bench(calls, database_url))
+
+
+@app.command("screening")
+def screening(
+    contacts: int = typer.Option(100_000, "--contacts", min=1, help="Contacts in the campaign. / 任务联系人数。"),
+    dnc: int = typer.Option(1_000_000, "--dnc", min=0, help="DNC entries. / 免打扰名单条数。"),
+    seed: int = typer.Option(1, "--seed", help="Random seed. / 随机种子。"),
+    as_json: bool = JsonOpt,
+    database_url: str | None = DbOpt,
+) -> None:
+    """Time screening a campaign's dial queue against every compliance rule. / 合规筛选基准测试。"""
+    from waihu.bench.screening import run_screening_bench
+
+    with errors(as_json):
+        doc = run_screening_bench(platform(database_url), contacts, dnc, seed)
+    if as_json:
+        print_json(doc)
+    else:
+        for k, v in doc.items():
+            out.print(f"{k}: {v}")
+from waihu.cli.bench_routing import routing  # noqa: E402
+
+app.command("routing")(routing)
+from waihu.cli import bench_reports  # noqa: E402
+
+app.command("reports")(bench_reports.reports)

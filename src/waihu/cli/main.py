@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from waihu.cli import bench, campaign, cdr, db, demo, importing, serve
+from waihu.cli import (
+    bench,
+    call,
+    callerid,
+    campaign,
+    cdr,
+    compliance,
+    contact,
+    db,
+    demo,
+    dnc,
+    importing,
+    report,
+    serve,
+    trunks,
+)
 
 app = typer.Typer(
     name="waihu",
@@ -18,10 +33,18 @@ app.add_typer(importing.app, name="import")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(cdr.app, name="cdr")
 app.add_typer(bench.app, name="bench")
+app.add_typer(dnc.app, name="dnc")
+app.add_typer(contact.app, name="contact")
+app.add_typer(compliance.app, name="compliance")
+app.command("explain")(contact.explain)
 app.command("demo")(demo.demo)
+app.add_typer(trunks.app, name="trunks")
+app.add_typer(callerid.app, name="callerid")
+app.add_typer(call.app, name="call")
 app.command("serve")(serve.serve)
 app.add_typer(serve.tenant_app, name="tenant")
 app.add_typer(serve.user_app, name="user")
+app.add_typer(report.app, name="report")
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ class DialTarget:
     region: str | None = None
     chain_id: str | None = None
     next_attempt_at: float = 0.0
+    avoid_trunks: tuple[str, ...] = ()  # trunks already tried in an immediate-retry chain
+    ring_timeout: float | None = None  # overrides the campaign's (a premium second attempt)
 
 
 # ---------------------------------------------------------------- events

@@ -27,6 +27,8 @@ class Route:
     caller_id: str | None = None
     hold_reason: str | None = None  # set when no route is available (platform-side loss)
     retry_at: float | None = None
+    reason: str | None = None  # why this trunk (recorded in the CDR's extra as "route")
+    final: bool = False  # a hold that ends the contact (e.g. the number does not exist)
 
 
 ScreenFn = Callable[[DialTarget, "CampaignSpec", float], Screening]
@@ -61,5 +63,8 @@ class CampaignSpec:
     buffer_size: int = 200
     default_trunk: str | None = "sim"
     default_caller_id: str | None = None
-    job_type: str = "other"
+    job_type: str = "other"  # also the business type trunks are registered for
+    line_retries: int = 2  # immediate retries of a line-side loss on another trunk
+    premium_retry: bool = False  # a second attempt with a longer ring for no-answer/rejected
+    premium_ring_timeout: float = 60.0
     pacer: Pacer | None = None  # for power and predictive modes

@@ -42,11 +42,12 @@ from waihu.domain.messages import (
     WriteCdr,
 )
 from waihu.domain.pacing import Observation, ObservationKind, PacingSnapshot
-from waihu.engine.config import RouteFn, ScreenFn, allow_all, default_route
+from waihu.engine.config import Route, RouteFn, ScreenFn, allow_all, default_route
 from waihu.engine.state import AgentRec, CallRec, CampaignRun
 
 AGENT_DRIVEN = (DialMode.PROGRESSIVE, DialMode.PREVIEW)
 PACED = (DialMode.PREDICTIVE, DialMode.POWER)
+OVERRIDE = "compliance.override"  # reason recorded when a supervisor overrides a screening hold
 Out = list[Command]
 
 
@@ -149,18 +150,35 @@ class Dialer:
             else:
                 self.conclude(run, target, None, ContactState.PENDING, now, out, due=verdict.until)
             return False
+        if not verdict.allow:
+            # compliance: a supervisor overrode the hold of a manual dial; record what was overridden
+            out.append(RecordHold(spec.campaign_id, target.contact_id, now, (OVERRIDE, *verdict.reasons), now,
+                                  {"override": override}))
         route = self.route(target, spec, now)
         if route.hold_reason is not None:
             run.counters.held += 1
             retry = route.retry_at if route.retry_at is not None else now + 60.0
-            out.append(RecordHold(spec.campaign_id, target.contact_id, now, (route.hold_reason,), retry))
-            self.conclude(run, target, None, ContactState.PENDING, now, out, due=retry)
+            out.append(RecordHold(spec.campaign_id, target.contact_id, now, (route.hold_reason,),
+                                  None if route.final else retry))
+            if route.final:
+                self.conclude(run, target, None, ContactState.FINISHED, now, out)
+            else:
+                self.conclude(run, target, None, ContactState.PENDING, now, out, due=retry)
             return False
-        target.attempts += 1
+        self.dial_routed(run, target, agent, route, now, out)
+        return True
+
+    def dial_routed(self, run: CampaignRun, target: DialTarget, agent: AgentRec | None, route: Route,
+                    now: float, out: Out, *, count_attempt: bool = True) -> None:
+        """Dial a screened and routed target (``count_attempt`` False: a retry within a chain)."""
+        spec = run.spec
+        if count_attempt:
+            target.attempts += 1
         call = CallRec(call_id=self.new_id(), target=target, campaign_id=spec.campaign_id,
                        mode=spec.mode.value, state=CALL_LIFECYCLE.next(CallState.CREATED, "dial"),
                        dial_at=now, attempt=target.attempts, agent_id=agent.agent_id if agent else None,
-                       trunk_id=route.trunk_id, caller_id=route.caller_id, chain_id=target.chain_id)
+                       trunk_id=route.trunk_id, caller_id=route.caller_id, chain_id=target.chain_id,
+                       route_reason=route.reason)
         self.calls[call.call_id] = call
         run.ringing[call.call_id] = now
         run.lines.add(call.call_id)
@@ -170,10 +188,10 @@ class Dialer:
             agent.call_id = call.call_id
         if spec.pacer is not None:
             spec.pacer.observe(Observation(ObservationKind.DIALED, now))
-        out.append(Dial(call.call_id, spec.campaign_id, target.contact_id, target.phone, spec.ring_timeout,
+        ring = target.ring_timeout if target.ring_timeout is not None else spec.ring_timeout
+        out.append(Dial(call.call_id, spec.campaign_id, target.contact_id, target.phone, ring,
                         call.agent_id, route.trunk_id, route.caller_id, call.attempt, target.chain_id))
-        out.append(SetTimer(f"ring:{call.call_id}", now + spec.ring_timeout))
-        return True
+        out.append(SetTimer(f"ring:{call.call_id}", now + ring))
 
     def bridge(self, call: CallRec, agent: AgentRec, now: float, out: Out) -> None:
         run = self.campaigns[call.campaign_id]
@@ -208,7 +226,8 @@ class Dialer:
             end_at=now, outcome=outcome, loss_cause=cause, sip_code=sip_code, chain_id=call.chain_id,
             ring_at=call.ring_at, answer_at=call.answer_at, bridge_at=call.bridge_at,
             agent_id=call.agent_id, trunk_id=call.trunk_id, caller_id=call.caller_id,
-            hangup_by=hangup_by, mode=call.mode)
+            hangup_by=hangup_by, mode=call.mode,
+            extra={"route": call.route_reason} if call.route_reason else {})
         out.append(WriteCdr(rec))
 
     def conclude(self, run: CampaignRun, target: DialTarget, outcome: Outcome | None,
@@ -263,9 +282,13 @@ class Dialer:
         if not runs:
             return
         for agent in list(self.ready.values()):
-            if agent.state is not AgentState.READY:
-                continue
-            self._give_agent_work(agent, runs, now, out)
+            # compliance: a dial the screen holds back frees the agent at once; offer the next
+            # contact until a dial goes out or nothing more is taken (no other event would follow)
+            while agent.state is AgentState.READY:
+                left = sum(len(r.buffer) + sum(map(len, r.callbacks.values())) for r in runs)
+                self._give_agent_work(agent, runs, now, out)
+                if left == sum(len(r.buffer) + sum(map(len, r.callbacks.values())) for r in runs):
+                    break
 
     def _give_agent_work(self, agent: AgentRec, runs: list[CampaignRun], now: float, out: Out) -> None:
         # a personal callback first, in any mode but manual

@@ -36,6 +36,7 @@ from waihu.domain.messages import (
 from waihu.domain.pacing import Observation, ObservationKind
 from waihu.engine.config import CampaignSpec
 from waihu.engine.dialer import Dialer, Out
+from waihu.engine.retry import retry_failed
 from waihu.engine.state import AgentRec, CallRec, CampaignRun
 
 Handler = Callable[[Dialer, Any, float, Out], None]
@@ -254,6 +255,8 @@ def on_failed(d: Dialer, ev: CallFailed, now: float, out: Out) -> None:
     if call is None:
         return
     if call.state in (CallState.DIALING, CallState.RINGING):
+        if retry_failed(d, call, ev, now, out):
+            return
         unanswered(d, call, "fail", outcome_for_cause(ev.cause), now, out, ev.cause, ev.sip_code)
     elif call.state in (CallState.ANSWERED, CallState.BRIDGED, CallState.ABANDONED):
         on_ended(d, CallEnded(call.call_id, "network"), now, out)

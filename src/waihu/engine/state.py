@@ -45,6 +45,7 @@ class CallRec:
     trunk_id: str | None = None
     caller_id: str | None = None
     chain_id: str | None = None
+    route_reason: str | None = None
     ring_at: float | None = None
     answer_at: float | None = None
     bridge_at: float | None = None

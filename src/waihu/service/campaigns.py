@@ -19,6 +19,7 @@ from waihu.domain.campaigns import (
     JobType,
     RetryPolicy,
 )
+from waihu.domain.compliance_rules import validate_layer
 from waihu.domain.errors import ErrorDetail, NotFound, ValidationError
 from waihu.domain.pacers import PACER_NAMES, make_pacer
 from waihu.domain.timeutil import to_dt
@@ -33,6 +34,7 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "wrap_limit": None,
     "power_ratio": 2.0,
     "pacing": "predictive",
+    "compliance": {},  # calling windows, caps, regions, consent (see domain/compliance_rules.py)
 }
 
 
@@ -64,6 +66,7 @@ def _check_options(opts: dict[str, Any]) -> list[ErrorDetail]:
     if not isinstance(pr, int | float) or not 1 <= pr <= 10:
         problems.append(ErrorDetail("campaign.invalid_power_ratio", "power ratio must be 1..10",
                                     field="power_ratio"))
+    problems += validate_layer(opts.get("compliance", {}), "compliance")
     return problems
 
 

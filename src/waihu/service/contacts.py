@@ -94,8 +94,10 @@ def merge_rows(uow: UnitOfWork, rows: Sequence[ParsedRow], now: float, *,
     for i in range(0, len(existing_ids), CHUNK):
         ids = list(existing_ids)[i:i + CHUNK]
         for c in uow.session.scalars(select(Contact).where(Contact.tenant_id == tid, Contact.id.in_(ids))):
-            loaded[c.id] = {"id": c.id, "name": c.name, "external_id": c.external_id, "fields": c.fields,
-                            "attributes": c.attributes, "tags": c.tags, "source": c.source, "_old": True}
+            loaded[c.id] = {"id": c.id, "name": codec.open_text(tid, c.name), "external_id": c.external_id,
+                            "fields": open_fields(uow, c.fields), "attributes": codec.open_json(tid, c.attributes),
+                            "tags": c.tags,
+                            "source": c.source, "_old": True}
     max_rank: dict[str, int] = {}
     for i in range(0, len(existing_ids), CHUNK):
         ids = list(existing_ids)[i:i + CHUNK]
@@ -165,10 +167,32 @@ def _phone_row(uow: UnitOfWork, contact_id: str, info: NumberInfo, h: str, rank:
             "timezone": info.timezone}
 
 
+PERSONAL_FIELDS = ("email", "birthday", "notes")  # kept sealed inside ``fields`` under "sealed"
+
+
+def seal_fields(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+    plain = {k: v for k, v in fields.items() if k not in PERSONAL_FIELDS and k != "sealed"}
+    personal = {k: fields[k] for k in PERSONAL_FIELDS if k in fields}
+    if personal:
+        plain["sealed"] = uow.codec.seal_json(uow.tenant_id, personal)
+    return plain
+
+
+def open_fields(uow: UnitOfWork, fields: dict[str, Any] | None) -> dict[str, Any]:
+    out = dict(fields or {})
+    sealed = out.pop("sealed", None)
+    if isinstance(sealed, dict):
+        out.update(uow.codec.open_json(uow.tenant_id, sealed))
+    return out
+
+
 def _write_contacts(uow: UnitOfWork, loaded: dict[str, dict[str, Any]], order: list[str], ts: Any) -> None:
     fresh = []
     for cid in order:
-        c = loaded[cid]
+        # the name and the custom columns are personal data: stored sealed (see pii.py)
+        c = {**loaded[cid], "name": uow.codec.seal_text(uow.tenant_id, loaded[cid]["name"]),
+             "attributes": uow.codec.seal_json(uow.tenant_id, loaded[cid]["attributes"]),
+             "fields": seal_fields(uow, loaded[cid]["fields"])}
         if c.get("_old"):
             obj = uow.session.get(Contact, cid)
             assert obj is not None

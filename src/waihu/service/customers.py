@@ -25,6 +25,7 @@ from waihu.domain.phone import PhoneNumber
 from waihu.domain.timeutil import to_dt
 from waihu.numbering import NumberInfo, normalize
 from waihu.service.accounts import iso
+from waihu.service.contacts import open_fields, seal_fields
 from waihu.service.paging import paginate
 from waihu.service.tenants import audit
 
@@ -53,8 +54,10 @@ def contact_dict(uow: UnitOfWork, c: Contact, pii: bool) -> dict[str, Any]:
         n = PhoneNumber(uow.codec.open(uow.tenant_id, p.phone_sealed))
         phones.append({"id": p.id, "phone": n.e164 if pii else n.masked(), "rank": p.rank, "kind": p.kind,
                        "region": p.region, "city": p.city, "carrier": p.carrier})
-    return {"id": c.id, "name": c.name, "external_id": c.external_id, "fields": c.fields,
-            "attributes": c.attributes, "tags": c.tags, "source": c.source, "follow_up_stage": c.follow_up_stage,
+    tid = uow.tenant_id  # name, custom columns and personal fields are stored sealed
+    return {"id": c.id, "name": uow.codec.open_text(tid, c.name), "external_id": c.external_id,
+            "fields": open_fields(uow, c.fields), "attributes": uow.codec.open_json(tid, c.attributes),
+            "tags": c.tags, "source": c.source, "follow_up_stage": c.follow_up_stage,
             "total_attempts": c.total_attempts, "total_connects": c.total_connects,
             "last_contact_at": iso(c.last_contact_at), "last_outcome": c.last_outcome, "phones": phones,
             "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
@@ -64,8 +67,11 @@ def search(uow: UnitOfWork, *, q: str | None, phone: str | None, tag: str | None
            agent_id: str | None, sort: str | None, cursor: str | None,
            limit: int) -> tuple[Sequence[Contact], str | None]:
     s = select(Contact).where(Contact.tenant_id == uow.tenant_id)
-    if q:
-        s = s.where(or_(Contact.name.contains(q, autoescape=True), Contact.external_id == q))
+    if q:  # names are sealed: matched after unsealing (a scan of the tenant's names)
+        ids = [cid for cid, name in uow.session.execute(select(Contact.id, Contact.name).where(
+            Contact.tenant_id == uow.tenant_id, Contact.name.is_not(None))) if q in (uow.codec.open_text(
+                uow.tenant_id, name) or "")]
+        s = s.where(or_(Contact.id.in_(ids), Contact.external_id == q))
     if phone:
         h = uow.codec.phone_hash(_number(phone, "phone").phone.e164)
         s = s.where(exists().where(ContactPhone.contact_id == Contact.id, ContactPhone.phone_hash == h,
@@ -101,9 +107,10 @@ def create(uow: UnitOfWork, phones: list[str], now: float, **values: Any) -> Con
         raise Conflict("contact.phone_exists", "a customer with this number exists",
                        [ErrorDetail("contact.phone_exists", f"contact {owner}", field="phones")])
     ts = to_dt(now)
-    c = Contact(id=uow.new_id(), tenant_id=uow.tenant_id, name=values.get("name"),
-                external_id=values.get("external_id"), fields=values.get("fields") or {},
-                attributes=values.get("attributes") or {}, tags=values.get("tags") or [], source="api",
+    c = Contact(id=uow.new_id(), tenant_id=uow.tenant_id, name=uow.codec.seal_text(uow.tenant_id, values.get("name")),
+                external_id=values.get("external_id"), fields=seal_fields(uow, values.get("fields") or {}),
+                attributes=uow.codec.seal_json(uow.tenant_id, values.get("attributes") or {}),
+                tags=values.get("tags") or [], source="api",
                 total_attempts=0, total_connects=0, created_at=ts, updated_at=ts)
     uow.session.add(c)
     uow.session.flush()
@@ -117,13 +124,16 @@ def create(uow: UnitOfWork, phones: list[str], now: float, **values: Any) -> Con
 
 
 def update(uow: UnitOfWork, c: Contact, changes: dict[str, Any], now: float) -> Contact:
+    tid = uow.tenant_id
     for k in ("name", "external_id", "tags", "follow_up_stage"):
         if k in changes:
             setattr(c, k, changes[k] if k != "tags" else (changes[k] or []))
+    if "name" in changes:
+        c.name = uow.codec.seal_text(tid, changes["name"])
     if changes.get("attributes") is not None:
-        c.attributes = {**c.attributes, **changes["attributes"]}
+        c.attributes = uow.codec.seal_json(tid, {**uow.codec.open_json(tid, c.attributes), **changes["attributes"]})
     if changes.get("fields") is not None:
-        c.fields = {**c.fields, **changes["fields"]}
+        c.fields = seal_fields(uow, {**open_fields(uow, c.fields), **changes["fields"]})
     c.updated_at = to_dt(now)
     audit(uow, "contact.update", "contact", c.id, now, fields=sorted(changes))
     return c

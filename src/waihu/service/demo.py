@@ -6,8 +6,9 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -22,6 +23,7 @@ from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState, ContactState, Disposition
 from waihu.domain.errors import Conflict, ValidationError
 from waihu.domain.messages import (
+    AgentChanged,
     AgentLoggedIn,
     AgentLoggedOut,
     CampaignActivated,
@@ -32,9 +34,10 @@ from waihu.domain.messages import (
 )
 from waihu.domain.phone import PhoneNumber
 from waihu.domain.timeutil import to_dt
-from waihu.engine.config import CampaignSpec
+from waihu.engine.config import CampaignSpec, allow_all, default_route
 from waihu.engine.dialer import Dialer
 from waihu.numbering import NumberInfo, normalize
+from waihu.ports import DialerStore
 from waihu.service.campaigns import (
     create_campaign,
     dispositions_of,
@@ -45,7 +48,9 @@ from waihu.service.campaigns import (
 )
 from waihu.service.contacts import merge_rows
 from waihu.service.importing.mapping import ParsedRow
+from waihu.service.lines_runtime import routed_simulation, save_traces
 from waihu.service.runtime import DialerRuntime
+from waihu.service.screen import ScreenedStore, load_screen
 from waihu.service.summary import campaign_summary
 from waihu.service.tenants import ensure_tenant
 
@@ -68,6 +73,34 @@ class DemoConfig:
     callee: CalleeModel = field(default_factory=CalleeModel)
     agent: AgentModel = field(default_factory=AgentModel)
     tenant: str = "demo"
+    compliance: bool = True  # screen every dial with the tenant's compliance rules (calling window, caps)
+    shift: tuple[str, str] | None = ("09:00", "21:00")  # simulated agents' working hours (None: around the clock)
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class ShiftChange:
+    """Simulated agents start (``on``) or end their working day."""
+
+    on: bool
+
+
+def next_shift_change(t: float, shift: tuple[str, str], tz: str) -> tuple[float, bool]:
+    """The first shift boundary after ``t``: (time, True for a start / False for an end)."""
+    zone = ZoneInfo(tz)
+    local = datetime.fromtimestamp(t, zone)
+    (h0, m0), (h1, m1) = (map(int, x.split(":")) for x in shift)
+    for days in range(0, 3):
+        day = (local + timedelta(days=days)).date()
+        for h, m, on in ((h0, m0, True), (h1, m1, False)):
+            at = datetime(day.year, day.month, day.day, h, m, tzinfo=zone).timestamp()
+            if at > t:
+                return at, on
+    raise ValueError("no shift boundary within two days")
+
+
+def on_shift(t: float, shift: tuple[str, str], tz: str) -> bool:
+    return not next_shift_change(t, shift, tz)[1]
 
 
 def seeded_ids(seed: int) -> Callable[[], str]:
@@ -172,9 +205,15 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     loop = VirtualLoop(start)
     draws = Draws(cfg.seed)
     network = SimNetwork(loop, cfg.callee, draws, start)
+    with platform.uow(tid) as uow:  # the tenant's trunks and caller IDs, when it has any
+        routed = routed_simulation(uow, network, start, cfg.seed)
     sim_agents = SimAgents(loop, cfg.agent, draws, agent_ids, {campaign_id: disps})
-    engine = Dialer(tid, new_id=new_id)
-    store = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
+    screen = load_screen(platform.engine, platform.codec.phone_hash, tid, [campaign_id]) if cfg.compliance else None
+    engine = Dialer(tid, new_id=new_id, screen=screen or allow_all,
+                    route=default_route if routed is None else routed.lines.route)
+    store: DialerStore = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
+    if screen is not None:
+        store = ScreenedStore(store, screen)
     state = {"drained": False, "dials": 0, "ended": 0}
 
     def observe(cmd: Command, now: float) -> None:
@@ -188,29 +227,74 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     def drained(_cid: str, now: float) -> None:
         state["drained"] = True
 
-    runtime = DialerRuntime(engine, network, store, loop, [sim_agents], on_drained=drained, observers=[observe])
+    sessions: list[tuple[str, float, float, float]] = []  # agent, login, logout, talk seconds
+    open_at: dict[str, float] = {}
+    talk_from: dict[str, float] = {}
+    talk_acc: dict[str, float] = {}
+
+    def sessions_of(cmd: Command, now: float) -> None:
+        if not isinstance(cmd, AgentChanged) or cmd.agent_id not in agent_set:
+            return
+        aid = cmd.agent_id
+        if aid in talk_from:
+            talk_acc[aid] = talk_acc.get(aid, 0.0) + now - talk_from.pop(aid)
+        if cmd.state == "talking":
+            talk_from[aid] = now
+        if cmd.state == "offline":
+            if aid in open_at:
+                sessions.append((aid, open_at.pop(aid), now, talk_acc.pop(aid, 0.0)))
+        elif aid not in open_at:
+            open_at[aid] = now
+
+    agent_set = set(agent_ids)
+
+    observers = [observe, sessions_of]
+    if screen is not None:
+        observers.append(screen.observe)
+    if routed is not None:
+        observers.append(routed.lines.observe)
+    telephony = network if routed is None else routed.network
+    runtime = DialerRuntime(engine, telephony, store, loop, [sim_agents], on_drained=drained, observers=observers)
     runtime.feed(CampaignActivated(spec), start)
-    for aid in agent_ids:
-        runtime.feed(AgentLoggedIn(aid), start)
+    shift = cfg.shift
+    if shift is None or on_shift(start, shift, cfg.timezone):
+        for aid in agent_ids:
+            runtime.feed(AgentLoggedIn(aid), start)
+    if shift is not None:
+        at, on = next_shift_change(start, shift, cfg.timezone)
+        loop.post(at, ShiftChange(on))  # type: ignore[arg-type]
+
+    def deliver(ev: Any, now: float) -> None:
+        if not isinstance(ev, ShiftChange):
+            runtime.deliver(ev, now)
+            return
+        for aid in agent_ids:  # a logout asked for during a call takes effect after its wrap-up
+            runtime.deliver(AgentLoggedIn(aid) if ev.on else AgentLoggedOut(aid), now)
+        assert shift is not None
+        at, on = next_shift_change(now, shift, cfg.timezone)
+        loop.post(at, ShiftChange(on))  # type: ignore[arg-type]
+
     until = start + cfg.hours * 3600 if cfg.hours is not None else None
-    loop.run(runtime.deliver, until=until, stop=lambda: bool(state["drained"]))
+    loop.run(deliver, until=until, stop=lambda: bool(state["drained"]))
     finished = bool(state["drained"])
     if not finished:  # end of the shift: no new dials; calls in flight and wrap-ups finish
         runtime.feed(CampaignDeactivated(campaign_id, "stop"), loop.now())
         if engine.calls or engine.wrapping:
-            loop.run(runtime.deliver, stop=lambda: not engine.calls and not engine.wrapping)
+            loop.run(deliver, stop=lambda: not engine.calls and not engine.wrapping)
     end = loop.now()
     for aid in agent_ids:
-        if engine.agents[aid].state.value in ("ready", "break"):
+        if aid in engine.agents and engine.agents[aid].state.value in ("ready", "break"):
             runtime.feed(AgentLoggedOut(aid), end)
+    for aid, t0 in list(open_at.items()):  # still busy at the very end (a cut shift): close at the end
+        sessions.append((aid, t0, end, talk_acc.pop(aid, 0.0) + (end - talk_from.pop(aid, end))))
     store.flush()
     with platform.uow(tid) as uow:
         uow.new_id = new_id
-        for aid in agent_ids:
-            rec = engine.agents[aid]
-            talk = rec.talk_total + (end - rec.talk_started if rec.talk_started is not None else 0.0)
+        if routed is not None:
+            save_traces(uow, routed.network)
+        for aid, t0, t1, talk in sessions:
             uow.session.add(AgentSession(id=new_id(), tenant_id=tid, agent_id=aid, campaign_id=campaign_id,
-                                         login_at=to_dt(start), logout_at=to_dt(end), talk_seconds=round(talk, 3)))
+                                         login_at=to_dt(t0), logout_at=to_dt(t1), talk_seconds=round(talk, 3)))
         c = find_campaign(uow, campaign_id)
         assert c is not None
         if finished:

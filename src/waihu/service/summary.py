@@ -40,10 +40,14 @@ def campaign_summary(uow: UnitOfWork, c: Campaign) -> dict[str, Any]:
         select(CampaignContact.state, func.count()).where(
             CampaignContact.tenant_id == tid, CampaignContact.campaign_id == c.id).group_by(CampaignContact.state))}
     holds: dict[str, int] = {}
-    for (reasons,) in s.execute(select(DialDecision.reasons).where(
+    split: dict[str, dict[str, int]] = {"blocked": {}, "deferred": {}, "overridden": {}}
+    for reasons, until in s.execute(select(DialDecision.reasons, DialDecision.until).where(
             DialDecision.tenant_id == tid, DialDecision.campaign_id == c.id)):
+        # compliance: a hold without ``until`` is final (blocked); an override is recorded, not held
+        kind = "overridden" if reasons[:1] == ["compliance.override"] else "blocked" if until is None else "deferred"
         for r in reasons:
             holds[r] = holds.get(r, 0) + 1
+            split[kind][r] = split[kind].get(r, 0) + 1
     contacts = sum(states.values())
     return {
         "campaign": c.name,
@@ -67,4 +71,7 @@ def campaign_summary(uow: UnitOfWork, c: Campaign) -> dict[str, Any]:
         "agent_logged_seconds": round(logged, 3),
         "outcomes": dict(sorted(by_outcome.items())),
         "held_by_reason": dict(sorted(holds.items())),
+        "blocked_by_reason": dict(sorted(split["blocked"].items())),
+        "deferred_by_reason": dict(sorted(split["deferred"].items())),
+        "overridden_by_reason": dict(sorted(split["overridden"].items())),
     }

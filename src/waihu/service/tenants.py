@@ -31,6 +31,9 @@ def ensure_tenant(uow: UnitOfWork, name: str, now: float, *, timezone: str = "As
     tid = find_tenant(uow, name)
     if tid is None:
         tid = uow.new_id()
+        keys = getattr(uow.codec, "keys", None)
+        if keys is not None and hasattr(keys, "create"):
+            keys.create(tid, to_dt(now))  # the tenant's data key, before the tenant's first write
         uow.session.add(Tenant(id=tid, name=name, timezone=timezone, created_at=to_dt(now), settings={}))
         uow.session.flush()
         uow.tenant_id = tid

@@ -51,6 +51,10 @@ class SimNetwork:
             return LossCause.POWERED_OFF
         return None
 
+    def check(self, phone: PhoneNumber, now: float) -> LossCause | None:
+        """The ``NumberStatusProvider`` port: the simulated network knows every number's state."""
+        return self.number_status(phone)
+
     # ------------------------------------------------------------------ Telephony port
     def dial(self, cmd: Dial, now: float) -> None:
         post, cid, m, d = self.scheduler.post, cmd.call_id, self.model, self.draws

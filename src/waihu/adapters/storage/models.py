@@ -55,10 +55,10 @@ class Contact(Base):
     __tablename__ = "contacts"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)  # sealed (see pii.py)
     external_id: Mapped[str | None] = mapped_column(String(100))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # gender, age, email, region, ...
-    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # custom columns
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # custom columns, sealed
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source: Mapped[str | None] = mapped_column(String(100))
     follow_up_stage: Mapped[str | None] = mapped_column(String(50))
@@ -245,4 +245,7 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(TS)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+from waihu.adapters.storage import models_analytics as _models_analytics  # noqa: E402,F401
 from waihu.adapters.storage import models_api as _models_api  # noqa: E402, F401
+from waihu.adapters.storage import models_compliance  # noqa: E402,F401  (compliance tables)
+from waihu.adapters.storage import models_routing as _models_routing  # noqa: E402,F401

@@ -1,0 +1,125 @@
+"""Reads and writes for compliance: callee history from CDRs, DNC entries, consent evidence.
+
+Every query is scoped to one tenant (plus the global DNC list, ``tenant_id = ''``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, and_, delete, insert, select
+
+from waihu.adapters.storage.models import Campaign, Cdr
+from waihu.adapters.storage.models_compliance import GLOBAL, Consent, DncEntry
+from waihu.domain.timeutil import opt_dt, to_dt, to_ts
+
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CdrFact:
+    phone_hash: str
+    call_id: str
+    campaign_id: str
+    chain_id: str | None
+    dial_at: float
+    job_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class DncFact:
+    phone_hash: str
+    tenant_id: str
+    campaign_id: str
+    source: str
+    expires_at: float | None  # None: permanent
+    created_at: float
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
+
+
+def callee_history(engine: Engine, tenant_id: str, hashes: Sequence[str], since: float) -> list[CdrFact]:
+    out: list[CdrFact] = []
+    with engine.connect() as conn:
+        for part in _chunks(hashes):
+            q = (select(Cdr.phone_hash, Cdr.id, Cdr.campaign_id, Cdr.chain_id, Cdr.dial_at, Campaign.job_type)
+                 .join(Campaign, Campaign.id == Cdr.campaign_id)
+                 .where(Cdr.tenant_id == tenant_id, Cdr.phone_hash.in_(part), Cdr.dial_at >= to_dt(since)))
+            out += [CdrFact(r[0], r[1], r[2], r[3], to_ts(r[4]), r[5]) for r in conn.execute(q)]
+    return out
+
+
+def dnc_facts(engine: Engine, tenant_id: str, hashes: Sequence[str]) -> list[DncFact]:
+    out: list[DncFact] = []
+    with engine.connect() as conn:
+        for part in _chunks(hashes):
+            q = select(DncEntry).where(DncEntry.phone_hash.in_(part), DncEntry.tenant_id.in_([GLOBAL, tenant_id]))
+            out += [_fact(r) for r in conn.execute(q).mappings()]
+    return out
+
+
+def _fact(r: object) -> DncFact:
+    m = dict(r)  # type: ignore[call-overload]
+    exp = m["expires_at"]
+    return DncFact(m["phone_hash"], m["tenant_id"], m["campaign_id"], m["source"],
+                   to_ts(exp) if exp is not None else None, to_ts(m["created_at"]))
+
+
+def consented(engine: Engine, tenant_id: str, contact_ids: Sequence[str], now: float) -> dict[str, set[str]]:
+    """Contact id -> the scopes of its valid consents (a job type, or ``all``)."""
+    out: dict[str, set[str]] = {}
+    t = to_dt(now)
+    with engine.connect() as conn:
+        for part in _chunks(contact_ids):
+            q = select(Consent.contact_id, Consent.scope).where(
+                Consent.tenant_id == tenant_id, Consent.contact_id.in_(part), Consent.revoked_at.is_(None),
+                Consent.given_at <= t, (Consent.expires_at.is_(None)) | (Consent.expires_at > t))
+            for cid, scope in conn.execute(q):
+                out.setdefault(cid, set()).add(scope)
+    return out
+
+
+def upsert_dnc(conn: Connection, rows: Sequence[dict[str, object]]) -> int:
+    """Insert DNC rows; an existing (hash, tenant, campaign) entry is replaced. Returns rows written."""
+    if not rows:
+        return 0
+    for part_start in range(0, len(rows), CHUNK):
+        part = rows[part_start:part_start + CHUNK]
+        keys = [and_(DncEntry.phone_hash == r["phone_hash"], DncEntry.tenant_id == r["tenant_id"],
+                     DncEntry.campaign_id == r["campaign_id"]) for r in part]
+        for k in keys:
+            conn.execute(delete(DncEntry).where(k))
+        conn.execute(insert(DncEntry), list(part))
+    return len(rows)
+
+
+def dnc_row(phone_hash: str, tenant_id: str, campaign_id: str, source: str, expires_at: float | None,
+            now: float) -> dict[str, object]:
+    return {"phone_hash": phone_hash, "tenant_id": tenant_id, "campaign_id": campaign_id, "source": source,
+            "expires_at": opt_dt(expires_at), "created_at": to_dt(now)}
+
+
+def list_dnc(conn: Connection, tenant_ids: Sequence[str], campaign_id: str | None = None,
+             limit: int | None = None) -> list[DncFact]:
+    q = select(DncEntry).where(DncEntry.tenant_id.in_(list(tenant_ids)))
+    if campaign_id is not None:
+        q = q.where(DncEntry.campaign_id == campaign_id)
+    q = q.order_by(DncEntry.created_at, DncEntry.phone_hash)
+    if limit is not None:
+        q = q.limit(limit)
+    return [_fact(r) for r in conn.execute(q).mappings()]
+
+
+def remove_dnc(conn: Connection, phone_hash: str, tenant_id: str, campaign_id: str) -> int:
+    res = conn.execute(delete(DncEntry).where(DncEntry.phone_hash == phone_hash, DncEntry.tenant_id == tenant_id,
+                                              DncEntry.campaign_id == campaign_id))
+    return int(res.rowcount or 0)
+
+
+def as_dt(ts: float | None) -> datetime | None:
+    return opt_dt(ts)

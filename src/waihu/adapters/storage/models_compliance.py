@@ -1,0 +1,76 @@
+"""Compliance tables: DNC lists, consent evidence, the screened dial queue, tenant data keys.
+
+DNC entries are keyed by the blind index (``phone_hash``), never by the number. One table holds
+the three list scopes: ``tenant_id = ''`` is the deployment-wide (global) list, ``campaign_id =
+''`` a tenant-wide list, both set a per-campaign list. On SQLite the table is WITHOUT ROWID so
+that the primary key (hash first) is the only B-tree: a DNC match is one index probe.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Computed, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from waihu.adapters.storage.models import ID, TS, Base
+
+GLOBAL = ""  # tenant_id of the global list; campaign_id of a tenant-wide entry
+STATUS_SQL = "CASE WHEN (reason_mask & 15) <> 0 THEN 'block' WHEN reason_mask <> 0 THEN 'defer' ELSE 'ready' END"
+
+
+class DncEntry(Base):
+    __tablename__ = "dnc_entries"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=GLOBAL)
+    campaign_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=GLOBAL)
+    source: Mapped[str] = mapped_column(String(20))  # complaint|ivr_opt_out|customer_request|regulator|carrier
+    expires_at: Mapped[datetime | None] = mapped_column(TS)  # None: permanent
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Consent(Base):
+    """Evidence that a contact agreed to be called: where, when, for what."""
+
+    __tablename__ = "consents"
+    # covering: a consent check is one index probe
+    __table_args__ = (Index("ix_consents_contact", "tenant_id", "contact_id", "scope", "revoked_at", "given_at",
+                            "expires_at"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    contact_id: Mapped[str] = mapped_column(ID)
+    source: Mapped[str] = mapped_column(String(50))  # web_form, recorded_call, contract, ...
+    scope: Mapped[str] = mapped_column(String(50))  # a job type (marketing, ...) or "all"
+    given_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime | None] = mapped_column(TS)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    evidence: Mapped[str | None] = mapped_column(String(200))  # a reference (document id, recording id)
+
+
+class DialQueueEntry(Base):
+    """The screened dial queue of a campaign: one row per contact and screening run."""
+
+    __tablename__ = "dial_queue"
+    __table_args__ = (Index("ix_dial_queue_campaign_status", "campaign_id", "status", "reason_mask"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    campaign_id: Mapped[str] = mapped_column(ID)
+    contact_id: Mapped[str] = mapped_column(ID)
+    reason_mask: Mapped[int] = mapped_column(Integer, default=0)  # bits: see service/screening.py
+    # ready | defer | block, always consistent with the mask (bits 1|2|4|8 are never-allowed reasons)
+    status: Mapped[str] = mapped_column(String(10), Computed(STATUS_SQL, persisted=True))
+    until: Mapped[datetime | None] = mapped_column(TS)
+
+
+class TenantKey(Base):
+    """A tenant's random data key, wrapped (AES-GCM) by the deployment's master key."""
+
+    __tablename__ = "tenant_keys"
+    # no foreign key: the key is written (in its own transaction) just before the tenant row
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    retired_at: Mapped[datetime | None] = mapped_column(TS)
+

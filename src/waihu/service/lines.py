@@ -1,0 +1,224 @@
+"""Line resources of a tenant: trunks and caller IDs (own or assigned by the platform), their
+live statistics and usage from the CDRs, and spam marks.
+
+Every query is scoped to ``uow.tenant_id``: a tenant sees the trunks and caller IDs it owns and
+the platform's ones assigned to it, nothing else.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from waihu.adapters.storage.models import Cdr
+from waihu.adapters.storage.models_routing import CallerIdAssignment, CallerIdRow, TrunkAssignment, TrunkRow
+from waihu.adapters.storage.uow import UnitOfWork
+from waihu.domain.callerid import CALLER_ID_LIFECYCLE, CallerIdStatus, NumberType
+from waihu.domain.calls import ANSWERED_OUTCOMES, LossCause, Outcome
+from waihu.domain.errors import Conflict, ErrorDetail, NotFound, ValidationError
+from waihu.domain.timeutil import to_dt, to_ts
+from waihu.domain.trunk_stats import TrunkStats
+from waihu.domain.trunks import Thresholds, Trunk, TrunkRole, parse_set
+from waihu.numbering import normalize
+from waihu.service.tenants import audit
+
+PLATFORM = "platform"
+
+
+def _owner(uow: UnitOfWork, platform: bool) -> tuple[str | None, str]:
+    return (None, PLATFORM) if platform else (uow.tenant_id, uow.tenant_id)
+
+
+# ------------------------------------------------------------------ trunks
+def visible_trunks(uow: UnitOfWork) -> list[TrunkRow]:
+    assigned = select(TrunkAssignment.trunk_id).where(TrunkAssignment.tenant_id == uow.tenant_id)
+    q = select(TrunkRow).where(or_(TrunkRow.owner_tenant_id == uow.tenant_id, TrunkRow.id.in_(assigned)))
+    return list(uow.session.scalars(q.order_by(TrunkRow.priority.desc(), TrunkRow.name)))
+
+
+def to_domain(row: TrunkRow) -> Trunk:
+    th = {k: v for k, v in (row.thresholds or {}).items() if k in Thresholds.__dataclass_fields__}
+    return Trunk(trunk_id=row.name, name=row.name, capacity=row.capacity, cps=float(row.cps),
+                 cost_per_minute=float(row.cost_per_minute), billing_increment=row.billing_increment,
+                 cost_per_attempt=float(row.cost_per_attempt), regions=parse_set(row.regions),
+                 business=parse_set(row.business), priority=row.priority, role=TrunkRole(row.role),
+                 owner_tenant_id=row.owner_tenant_id, thresholds=Thresholds(**th))
+
+
+def add_trunk(uow: UnitOfWork, now: float, *, name: str, capacity: int, cps: float, cost_per_minute: float = 0.0,
+              billing_increment: int = 60, cost_per_attempt: float = 0.0, regions: str = "*",
+              business: str = "*", priority: int = 0, role: str = "primary", platform: bool = False,
+              thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Register a trunk (a platform trunk is assigned to the current tenant at once)."""
+    name = name.strip()
+    try:
+        trunk_role = TrunkRole(role)
+    except ValueError:
+        raise ValidationError("trunk.invalid_role", "role must be primary, backup or temporary",
+                              [ErrorDetail("trunk.invalid_role", f"unknown role {role!r}", field="role")]) from None
+    unknown = sorted(set(thresholds or {}) - set(Thresholds.__dataclass_fields__))
+    if unknown:
+        raise ValidationError("trunk.unknown_threshold", f"unknown threshold {unknown[0]!r}")
+    trunk = Trunk(name, name, capacity, cps, cost_per_minute, billing_increment, cost_per_attempt,
+                  parse_set(regions), parse_set(business), priority, trunk_role,
+                  thresholds=Thresholds(**(thresholds or {})))
+    trunk.validate()
+    if any(r.name == name for r in visible_trunks(uow)):
+        raise Conflict("trunk.duplicate_name", f"a trunk named {name!r} already exists")
+    owner, key = _owner(uow, platform)
+    if uow.session.scalar(select(TrunkRow.id).where(TrunkRow.owner_key == key, TrunkRow.name == name)):
+        raise Conflict("trunk.duplicate_name", f"a trunk named {name!r} already exists")
+    row = TrunkRow(id=uow.new_id(), owner_tenant_id=owner, owner_key=key, name=name, capacity=capacity,
+                   cps=Decimal(str(cps)), cost_per_minute=Decimal(str(cost_per_minute)),
+                   billing_increment=billing_increment, cost_per_attempt=Decimal(str(cost_per_attempt)),
+                   regions=sorted(trunk.regions), business=sorted(trunk.business), priority=priority,
+                   role=trunk_role.value, enabled=True, thresholds=dict(thresholds or {}), created_at=to_dt(now))
+    uow.session.add(row)
+    uow.session.flush()
+    if platform:
+        uow.session.add(TrunkAssignment(trunk_id=row.id, tenant_id=uow.tenant_id, assigned_at=to_dt(now)))
+    audit(uow, "trunk.add", "trunk", row.id, now, name=name, platform=platform)
+    return trunk_doc(row)
+
+
+def trunk_doc(row: TrunkRow) -> dict[str, Any]:
+    return {"name": row.name, "owner": "platform" if row.owner_tenant_id is None else "tenant",
+            "capacity": row.capacity, "cps": float(row.cps), "cost_per_minute": float(row.cost_per_minute),
+            "billing_increment": row.billing_increment, "cost_per_attempt": float(row.cost_per_attempt),
+            "regions": list(row.regions), "business": list(row.business), "priority": row.priority,
+            "role": row.role, "enabled": row.enabled, "thresholds": dict(row.thresholds or {})}
+
+
+def trunk_status(uow: UnitOfWork, now: float, utc_offset: float = 8 * 3600.0) -> list[dict[str, Any]]:
+    """Sliding-window statistics and today's usage of each visible trunk, from this tenant's CDRs."""
+    rows = visible_trunks(uow)
+    trunks = {r.name: to_domain(r) for r in rows}
+    stats = {name: TrunkStats(utc_offset) for name in trunks}
+    usage = {name: {"attempts": 0, "minutes": 0.0, "cost": 0.0} for name in trunks}
+    day_start = (now + utc_offset) // 86400 * 86400 - utc_offset
+    since = min(day_start, now - 3600.0)
+    q = select(Cdr).where(and_(Cdr.tenant_id == uow.tenant_id, Cdr.trunk_id.in_(list(trunks)),
+                               Cdr.dial_at >= to_dt(since), Cdr.dial_at <= to_dt(now)))
+    for c in uow.session.scalars(q.order_by(Cdr.dial_at)):
+        name = c.trunk_id or ""
+        answered = Outcome(c.outcome) in ANSWERED_OUTCOMES
+        cause = LossCause(c.loss_cause) if c.loss_cause else None
+        talk = float(c.talk_seconds or 0)
+        pdd = to_ts(c.ring_at) - to_ts(c.dial_at) if c.ring_at is not None else None
+        stats[name].record(to_ts(c.end_at), answered=answered, cause=cause, pdd=pdd, talk_seconds=talk)
+        if to_ts(c.dial_at) >= day_start:
+            u = usage[name]
+            u["attempts"] += 1
+            u["minutes"] += trunks[name].billed_seconds(talk) / 60.0
+            u["cost"] += trunks[name].call_cost(talk)
+    out = []
+    for r in rows:
+        windows = {k: v.as_dict() for k, v in stats[r.name].snapshot(now).items()}
+        th = trunks[r.name].thresholds
+        five = stats[r.name].snapshot(now)["5m"]
+        alarm = None
+        if five.line_loss_rate is not None and five.attempts >= th.min_sample and five.line_loss_rate >= th.line_loss:
+            alarm = "line_loss"
+        elif (th.min_answer_rate > 0 and five.asr is not None and five.attempts >= th.answer_min_sample
+              and five.asr < th.min_answer_rate):
+            alarm = "answer_rate"
+        u = usage[r.name]
+        out.append({**trunk_doc(r), "windows": windows, "alarm": alarm,
+                    "usage_today": {"attempts": u["attempts"], "minutes": round(float(u["minutes"]), 2),
+                                    "cost": round(float(u["cost"]), 4)}})
+    return out
+
+
+# ------------------------------------------------------------------ caller IDs
+def visible_caller_ids(uow: UnitOfWork) -> list[CallerIdRow]:
+    assigned = select(CallerIdAssignment.caller_id).where(CallerIdAssignment.tenant_id == uow.tenant_id)
+    q = select(CallerIdRow).where(or_(CallerIdRow.owner_tenant_id == uow.tenant_id, CallerIdRow.id.in_(assigned)))
+    return list(uow.session.scalars(q.order_by(CallerIdRow.province, CallerIdRow.number)))
+
+
+def caller_id_doc(row: CallerIdRow) -> dict[str, Any]:
+    return {"number": row.number, "owner": "platform" if row.owner_tenant_id is None else "tenant",
+            "province": row.province, "city": row.city, "type": row.number_type, "capital": row.capital,
+            "default": row.is_default, "weight": float(row.weight), "max_concurrent": row.max_concurrent,
+            "daily_cap": row.daily_cap, "status": row.status, "spam_marks": row.spam_marks,
+            "authenticated": row.authenticated}
+
+
+def check_caller_id(raw: dict[str, Any], row: int | None = None) -> tuple[dict[str, Any], list[ErrorDetail]]:
+    """Normalise one caller-ID entry; problems are returned, not raised (imports report all rows)."""
+    problems: list[ErrorDetail] = []
+    try:
+        info = normalize(str(raw.get("number", "")))
+    except ValidationError as e:
+        return {}, [ErrorDetail(e.code, e.message, row=row, field="number")]
+    kind = str(raw.get("type") or ("mobile" if info.kind == "mobile" else "landline"))
+    if kind not in (NumberType.MOBILE.value, NumberType.LANDLINE.value):
+        problems.append(ErrorDetail("caller_id.invalid_type", "type must be mobile or landline", row=row, field="type"))
+    province = str(raw.get("province") or info.region or "").strip()
+    if not province:
+        problems.append(ErrorDetail("caller_id.missing_region", "the province is unknown: give it", row=row,
+                                    field="province"))
+    values: dict[str, Any] = {"number": info.phone.e164, "province": province,
+                              "city": (raw.get("city") or info.city or None), "number_type": kind}
+    for key, as_int, default, low in (("weight", False, "1", 0.0), ("max_concurrent", True, "1", 1),
+                                      ("daily_cap", True, "200", 1)):
+        text = str(raw.get(key) if raw.get(key) not in (None, "") else default)
+        try:
+            v: float = int(text) if as_int else float(text)
+        except ValueError:
+            problems.append(ErrorDetail("caller_id.not_a_number", f"{key} must be a number", row=row, field=key))
+            continue
+        if v < low or (key == "weight" and v <= 0):
+            problems.append(ErrorDetail("caller_id.not_positive", f"{key} is out of range", row=row, field=key))
+        values[key] = v
+    for key in ("capital", "default", "authenticated"):
+        values[key] = str(raw.get(key, "")).strip().lower() in ("1", "true", "yes", "y", "是")
+    return values, problems
+
+
+def add_caller_ids(uow: UnitOfWork, now: float, entries: list[dict[str, Any]], *, platform: bool = False,
+                   first_row: int = 1) -> list[dict[str, Any]]:
+    """Add caller IDs, all or none: every bad row is reported with its row number."""
+    owner, key = _owner(uow, platform)
+    existing = {r.number for r in visible_caller_ids(uow)}
+    problems: list[ErrorDetail] = []
+    checked: list[dict[str, Any]] = []
+    for i, raw in enumerate(entries):
+        row_no = first_row + i if len(entries) > 1 or first_row != 1 else None
+        values, errs = check_caller_id(raw, row_no)
+        if not errs and values["number"] in existing:
+            errs = [ErrorDetail("caller_id.duplicate", "this caller ID already exists", row=row_no, field="number")]
+        problems.extend(errs)
+        if not errs:
+            existing.add(values["number"])
+            checked.append(values)
+    if problems:
+        raise ValidationError("caller_id.invalid", "invalid caller IDs: nothing was added", problems)
+    rows = []
+    for v in checked:
+        row = CallerIdRow(id=uow.new_id(), owner_tenant_id=owner, owner_key=key, number=v["number"],
+                          province=v["province"], city=v["city"], number_type=v["number_type"],
+                          capital=v["capital"], is_default=v["default"], weight=Decimal(str(v["weight"])),
+                          max_concurrent=v["max_concurrent"], daily_cap=v["daily_cap"], status="active",
+                          spam_marks=0, authenticated=v["authenticated"], created_at=to_dt(now))
+        uow.session.add(row)
+        uow.session.flush()
+        if platform:
+            uow.session.add(CallerIdAssignment(caller_id=row.id, tenant_id=uow.tenant_id, assigned_at=to_dt(now)))
+        rows.append(row)
+    audit(uow, "caller_id.add", "caller_id", None, now, count=len(rows), platform=platform)
+    return [caller_id_doc(r) for r in rows]
+
+
+def mark_caller_id(uow: UnitOfWork, now: float, number: str, source: str = "reported") -> dict[str, Any]:
+    """A spam mark: the number is reduced, a second mark takes it offline."""
+    e164 = normalize(number).phone.e164
+    row = next((r for r in visible_caller_ids(uow) if r.number == e164), None)
+    if row is None:
+        raise NotFound("caller_id.not_found", "no such caller ID for this tenant")
+    row.status = CALLER_ID_LIFECYCLE.next(CallerIdStatus(row.status), "mark").value
+    row.spam_marks += 1
+    audit(uow, "caller_id.mark", "caller_id", row.id, now, source=source, status=row.status)
+    return caller_id_doc(row)

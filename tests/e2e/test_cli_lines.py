@@ -1,0 +1,40 @@
+"""``waihu trunks`` and ``waihu callerid`` end to end on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.conftest import last_json
+
+
+def test_trunks_add_list_status(waihu) -> None:  # type: ignore[no-untyped-def]
+    doc = last_json(waihu("trunks", "add", "A", "--capacity", "100", "--cps", "10", "--cost-per-minute", "0.06",
+                          "--business", "insurance,care", "--threshold", "line_loss=0.4", "--json").stdout)
+    assert doc["business"] == ["care", "insurance"] and doc["thresholds"] == {"line_loss": 0.4}
+    waihu("trunks", "add", "S", "--capacity", "20", "--cps", "2", "--role", "backup", "--platform")
+    bad = waihu("trunks", "add", "A", "--capacity", "1", "--cps", "1", "--json", check=False)
+    assert bad.returncode != 0 and last_json(bad.stdout)["error"]["code"] == "trunk.duplicate_name"
+    listed = last_json(waihu("trunks", "list", "--json").stdout)["trunks"]
+    assert [(t["name"], t["owner"], t["role"]) for t in listed] == [("A", "tenant", "primary"),
+                                                                   ("S", "platform", "backup")]
+    status = last_json(waihu("trunks", "status", "--json").stdout)["trunks"]
+    assert [t["windows"]["5m"]["attempts"] for t in status] == [0, 0]
+    table = waihu("trunks", "status").stdout
+    assert "trunk status" in table and "ASR" in table
+
+
+def test_callerid_import_mark_list(waihu, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "ids.csv"
+    f.write_text("number,province,type,max_concurrent\n13700000001,浙江,mobile,5\n12345,浙江,mobile,1\n",
+                 encoding="utf-8")
+    bad = waihu("callerid", "import", str(f), "--json", check=False)
+    assert bad.returncode != 0
+    err = last_json(bad.stdout)["error"]
+    assert err["code"] == "caller_id.invalid" and err["details"][0]["row"] == 3
+    assert last_json(waihu("callerid", "list", "--json").stdout)["caller_ids"] == [], "nothing half-applied"
+    f.write_text("number,province,type,max_concurrent\n13700000001,浙江,mobile,5\n", encoding="utf-8")
+    waihu("callerid", "import", str(f))
+    marked = last_json(waihu("callerid", "mark", "13700000001", "--json").stdout)["caller_ids"][0]
+    assert (marked["status"], marked["spam_marks"], marked["province"]) == ("reduced", 1, "浙江")
+    missing = waihu("callerid", "mark", "13900000000", "--json", check=False)
+    assert last_json(missing.stdout)["error"]["code"] == "caller_id.not_found"
