@@ -42,3 +42,24 @@ def test_campaign_flow(waihu, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert connected and all(r["disposition"] for r in connected), "connected calls carry their disposition"
     full = waihu("cdr", "export", "--campaign", "autumn", "--unmasked").stdout
     assert any(n in full for n in NUMBERS)
+
+
+def test_predictive_campaign_pacing_log_and_cdr_abandon_rate(waihu, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    demo = last_json(waihu("demo", "--agents", "6", "--contacts", "300", "--mode", "predictive", "--seed", "4",
+                           "--json").stdout)
+    log = last_json(waihu("campaign", "pacing-log", demo["campaign"], "--tenant", "demo", "--limit", "500",
+                          "--json").stdout)["decisions"]
+    assert log and sum(d["placed"] for d in log) > 0
+    assert all({"ready", "ringing", "tau"} <= set(d["inputs"]) for d in log if d["inputs"].get("safe") is None)
+    assert [d["at"] for d in log] == sorted(d["at"] for d in log)
+    # the campaign's abandon rate is abandoned / answered by a person, counted from its CDRs
+    e = create_engine(db_url)
+    with e.connect() as c:
+        rows = dict(c.execute(text("SELECT outcome, count(*) FROM cdrs WHERE campaign_id = :c GROUP BY outcome"),
+                              {"c": demo["campaign_id"]}).all())
+    e.dispose()
+    answered = rows.get("connected", 0) + rows.get("abandoned", 0)
+    assert demo["answered"] == answered and demo["abandoned"] == rows.get("abandoned", 0)
+    assert abs(demo["abandon_rate"] - rows.get("abandoned", 0) / answered) < 1e-6

@@ -25,6 +25,7 @@ from waihu.bench.ratio_search import RatioSearch
 from waihu.domain.calls import LossCause
 from waihu.domain.campaigns import DialMode, Disposition, RetryPolicy
 from waihu.domain.messages import AgentLoggedIn, CallFailed, CampaignActivated, Command, Dial, WriteCdr
+from waihu.domain.metrics import abandon_rate, talk_occupancy
 from waihu.domain.pacers import make_pacer
 from waihu.engine.config import CampaignSpec
 from waihu.engine.dialer import Dialer
@@ -131,10 +132,10 @@ def run_once(strategy: str, sc: Scenario, seed: int, params: dict[str, Any] | No
     loop.run(runtime.feed, until=end)
     talk1, logged1 = engine.agent_times(end)
     answered, abandoned = c.answered - ans0, c.abandoned - ab0
-    return {"seed": seed, "occupancy": (talk1 - talk0) / max(1e-9, logged1 - logged0),
-            "abandon_rate": abandoned / answered if answered else 0.0, "answered": answered,
+    return {"seed": seed, "occupancy": talk_occupancy(talk1 - talk0, logged1 - logged0),
+            "abandon_rate": abandon_rate(abandoned, answered), "answered": answered,
             "abandoned": abandoned, "connected": c.connected - con0, "max_lines_used": trunk.max_used,
-            "line_loss": trunk.line_loss, "campaign_abandon_rate": c.abandoned / c.answered if c.answered else 0.0}
+            "line_loss": trunk.line_loss, "campaign_abandon_rate": abandon_rate(c.abandoned, c.answered)}
 
 
 def _run(args: tuple[str, Scenario, int, dict[str, Any]]) -> dict[str, Any]:

@@ -156,3 +156,26 @@ def run(
         tid = tenant_id(p, tenant)
         cfg = DemoConfig(agents=agents, seed=seed, start=p.clock.now(), hours=hours)
         _show(run_campaign_simulated(p, tid, name, cfg), as_json)
+
+
+@app.command("pacing-log")
+def pacing_log_cmd(
+    name: str,
+    limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="Most recent decisions. / 最近的决策条数。"),
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Why the dialer placed N calls: each pacing decision with its inputs. / 外呼节奏决策日志（含输入）。"""
+    from waihu.service.summary import pacing_log
+
+    with errors(as_json):
+        p = platform(database_url)
+        tid = tenant_id(p, tenant)
+        with p.uow(tid) as uow:
+            rows = pacing_log(uow, get_campaign(uow, name), limit=limit)
+        if as_json:
+            print_json({"campaign": name, "decisions": rows})
+            return
+        t = Table("time / 时间", "placed / 拨出", "inputs / 输入")
+        for r in rows:
+            t.add_row(r["at"], str(r["placed"]), " ".join(f"{k}={v}" for k, v in r["inputs"].items()))
+        out.print(t)

@@ -210,7 +210,8 @@ def simulate(platform: Platform, tid: str, campaign_id: str, spec: CampaignSpec,
     sim_agents = SimAgents(loop, cfg.agent, draws, agent_ids, {campaign_id: disps})
     screen = load_screen(platform.engine, platform.codec.phone_hash, tid, [campaign_id]) if cfg.compliance else None
     engine = Dialer(tid, new_id=new_id, screen=screen or allow_all,
-                    route=default_route if routed is None else routed.lines.route)
+                    route=default_route if routed is None else routed.lines.route,
+                    log_pacing=spec.pacer is not None)  # `waihu campaign pacing-log` explains each decision
     store: DialerStore = SqlDialerStore(platform.engine, platform.codec, tid, new_id=new_id)
     if screen is not None:
         store = ScreenedStore(store, screen)

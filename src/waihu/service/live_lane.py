@@ -43,7 +43,7 @@ class Lane:
         store_cls = _NoLoadStore if kind == "robot" else SqlDialerStore
         self.store = store_cls(platform.engine, platform.codec, tenant_id, autoflush=True)
         self.preset_id: str | None = None
-        self.engine = Dialer(tenant_id, new_id=self._new_id)
+        self.engine = Dialer(tenant_id, new_id=self._new_id, log_pacing=True)
         self.robots = SimAgents(self.loop, agent_model, draws, [], {})
         self.campaigns: set[str] = set()
         self._observe_event = observe_event

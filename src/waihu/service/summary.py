@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import distinct, func, select
 
 from waihu.adapters.storage.models import AgentSession, Campaign, CampaignContact, Cdr, DialDecision
+from waihu.adapters.storage.models_pacing import PacingLogEntry
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.calls import ANSWERED_OUTCOMES, Outcome
 from waihu.domain.campaigns import ContactState
 from waihu.domain.metrics import abandon_rate, connect_rate, talk_occupancy
-from waihu.domain.timeutil import to_ts
+from waihu.domain.timeutil import to_dt, to_ts
 
 ANSWERED = [o.value for o in ANSWERED_OUTCOMES]
 
@@ -75,3 +77,12 @@ def campaign_summary(uow: UnitOfWork, c: Campaign) -> dict[str, Any]:
         "deferred_by_reason": dict(sorted(split["deferred"].items())),
         "overridden_by_reason": dict(sorted(split["overridden"].items())),
     }
+
+
+def pacing_log(uow: UnitOfWork, c: Campaign, *, limit: int = 50, since: datetime | None = None) -> list[dict[str, Any]]:
+    """The campaign's most recent pacing decisions (oldest first), each with the inputs it used."""
+    q = select(PacingLogEntry).where(PacingLogEntry.tenant_id == uow.tenant_id, PacingLogEntry.campaign_id == c.id)
+    if since is not None:
+        q = q.where(PacingLogEntry.at >= since)
+    rows = list(uow.session.scalars(q.order_by(PacingLogEntry.at.desc(), PacingLogEntry.id).limit(limit)))
+    return [{"at": to_dt(to_ts(r.at)).isoformat(), "placed": r.placed, "inputs": r.inputs} for r in reversed(rows)]

@@ -21,6 +21,7 @@ from waihu.adapters.storage.models import (
     DialDecision,
     DispositionRecord,
 )
+from waihu.adapters.storage.models_pacing import PacingLogEntry
 from waihu.adapters.storage.pii import PiiCodec
 from waihu.adapters.storage.uow import new_uuid
 from waihu.domain.calls import Outcome
@@ -28,6 +29,7 @@ from waihu.domain.campaigns import ContactState
 from waihu.domain.messages import (
     Command,
     DialTarget,
+    LogPacing,
     RecordHold,
     UpdateContact,
     WriteCdr,
@@ -54,6 +56,7 @@ class SqlDialerStore:
         self._disps: list[dict[str, Any]] = []
         self._holds: list[dict[str, Any]] = []
         self._stages: dict[str, dict[str, Any]] = {}  # contact -> follow-up stage reached
+        self._pacing: list[dict[str, Any]] = []
         self.cdr_count = 0
 
     def remember_phone(self, phone_ref: str, phone_hash: str) -> None:
@@ -108,6 +111,9 @@ class SqlDialerStore:
                                     "campaign_id": cmd.campaign_id, "contact_id": cmd.contact_id,
                                     "agent_id": cmd.agent_id, "code": cmd.code, "note": cmd.note,
                                     "callback_at": opt_dt(cmd.callback_at), "set_at": to_dt(cmd.at)})
+            elif isinstance(cmd, LogPacing):
+                self._pacing.append({"id": self.new_id(), "tenant_id": self.tenant_id, "campaign_id": cmd.campaign_id,
+                                     "at": to_dt(cmd.at), "placed": cmd.placed, "inputs": dict(cmd.inputs)})
             elif isinstance(cmd, RecordHold):
                 self._holds.append({"id": self.new_id(), "tenant_id": self.tenant_id,
                                     "campaign_id": cmd.campaign_id, "contact_id": cmd.contact_id,
@@ -133,7 +139,8 @@ class SqlDialerStore:
         acc.update(at=to_dt(r.end_at), outcome=r.outcome.value, campaign=r.campaign_id)
 
     def flush(self) -> None:
-        if not (self._cdrs or self._contacts or self._disps or self._holds or self._stages):
+        if not (self._cdrs or self._contacts or self._disps or self._holds or self._stages
+                or self._pacing):
             return
         cc, ct = CampaignContact, Contact
         with self.engine.begin() as conn:
@@ -164,5 +171,7 @@ class SqlDialerStore:
                              list(self._stages.values()))
             if self._holds:
                 conn.execute(insert(DialDecision), self._holds)
+            if self._pacing:
+                conn.execute(insert(PacingLogEntry), self._pacing)
         self._cdrs, self._contacts, self._disps, self._holds = [], [], [], []
-        self._records, self._stages = {}, {}
+        self._records, self._stages, self._pacing = {}, {}, []

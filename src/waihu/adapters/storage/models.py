@@ -248,4 +248,5 @@ class AuditEntry(Base):
 from waihu.adapters.storage import models_analytics as _models_analytics  # noqa: E402,F401
 from waihu.adapters.storage import models_api as _models_api  # noqa: E402, F401
 from waihu.adapters.storage import models_compliance  # noqa: E402,F401  (compliance tables)
+from waihu.adapters.storage import models_pacing as _models_pacing  # noqa: E402,F401
 from waihu.adapters.storage import models_routing as _models_routing  # noqa: E402,F401
