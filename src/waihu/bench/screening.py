@@ -95,8 +95,8 @@ def _contacts(p: Platform, ld: Loader, tid: str, cid: str, old_cid: str, n: int,
             contacts.append((cid_i, tid, "{}", "{}", "[]", 0, 0, now_s, now_s))
             phones.append((f"p{i:031d}", tid, cid_i, 0, codec.seal(tid, e164), h, "mobile",
                            REGIONS[i % len(REGIONS)] if i % 97 else "西藏", None, None, tz))
-            members.append((f"m{i:031d}", tid, cid, cid_i, "pending", 0, 6 if i % 211 == 0 else i % 3, due, now_s,
-                            now_s))
+            members.append((f"m{i:031d}", tid, cid, cid_i, "pending", 0, i + 1, 6 if i % 211 == 0 else i % 3, due,
+                            now_s, now_s))
             if i % 10 == 0:  # a tenth were called this morning by another campaign
                 for k in range(1 + i % 3):
                     at = NOW - 600 * (k + 1) - (i % 7) * 30
@@ -110,8 +110,8 @@ def _contacts(p: Platform, ld: Loader, tid: str, cid: str, old_cid: str, n: int,
                           "created_at", "updated_at"], contacts)
         ld.rows(ContactPhone, ["id", "tenant_id", "contact_id", "rank", "phone_sealed", "phone_hash", "kind",
                                "region", "city", "carrier", "timezone"], phones)
-        ld.rows(CampaignContact, ["id", "tenant_id", "campaign_id", "contact_id", "state", "priority", "attempts",
-                                  "next_attempt_at", "added_at", "updated_at"], members)
+        ld.rows(CampaignContact, ["id", "tenant_id", "campaign_id", "contact_id", "state", "priority", "seq",
+                                  "attempts", "next_attempt_at", "added_at", "updated_at"], members)
         ld.rows(Cdr, ["id", "tenant_id", "campaign_id", "contact_id", "phone_id", "phone_hash", "attempt", "chain_id",
                       "mode", "dial_at", "end_at", "outcome", "talk_seconds"], cdrs)
         ld.rows(Consent, ["id", "tenant_id", "contact_id", "source", "scope", "given_at"], consents)
