@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from waihu.cli.common import DbOpt, TenantOpt, err, errors, platform, tenant_id
-from waihu.domain.errors import ValidationError
+from waihu.domain.timeutil import parse_aware
 from waihu.service.campaigns import get_campaign
 from waihu.service.cdrs import COLUMNS, export_cdrs
 
@@ -18,15 +18,7 @@ app = typer.Typer(help="Call detail records. / 话单。", no_args_is_help=True)
 
 
 def _when(v: str | None, name: str) -> datetime | None:
-    if v is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        raise ValidationError("cdr.invalid_time", f"{name} is not an ISO-8601 time") from None
-    if dt.tzinfo is None:
-        raise ValidationError("cdr.naive_time", f"{name} needs a UTC offset, e.g. +08:00")
-    return dt
+    return parse_aware(v, name, "cdr.invalid_time", "cdr.naive_time")
 
 
 @app.command("export")

@@ -11,6 +11,7 @@ from waihu.bootstrap import Platform
 from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, print_json, tenant_id
 from waihu.domain.erlang import agents_for_service_level, erlang_a_metrics, erlang_c_metrics, trunks_for_blocking
 from waihu.domain.errors import ValidationError
+from waihu.domain.timeutil import parse_aware
 
 app = typer.Typer(help="Operations analytics and reports. / 运营分析与报表。", no_args_is_help=True)
 
@@ -28,15 +29,7 @@ def report_tenant(p: Platform, tenant: str | None, campaign: str | None = None) 
 
 
 def _iso(v: str | None, name: str) -> datetime | None:
-    if v is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        raise ValidationError("report.invalid_time", f"{name} is not an ISO-8601 time") from None
-    if dt.tzinfo is None:
-        raise ValidationError("report.naive_time", f"{name} needs a UTC offset, e.g. +08:00")
-    return dt
+    return parse_aware(v, name, "report.invalid_time", "report.naive_time")
 
 
 @app.command("kpis")

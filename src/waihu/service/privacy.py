@@ -8,7 +8,6 @@ SQLite ``secure_delete`` on, deleted rows are overwritten in the file.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -18,7 +17,7 @@ from waihu.adapters.storage.models_compliance import Consent
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.campaigns import ContactState, JobType
 from waihu.domain.errors import ErrorDetail, ValidationError
-from waihu.domain.timeutil import opt_dt, to_dt
+from waihu.domain.timeutil import opt_dt, parse_aware, to_dt
 from waihu.service.explain import find_contact
 from waihu.service.tenants import audit
 
@@ -91,12 +90,5 @@ def erase_contact(uow: UnitOfWork, ref: str, now: float, default_region: str = "
 
 
 def parse_time(value: str | None, name: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError("time.invalid", f"{name} is not an ISO-8601 time") from None
-    if dt.tzinfo is None:
-        raise ValidationError("time.naive", f"{name} needs a UTC offset, e.g. +08:00")
-    return dt.timestamp()
+    dt = parse_aware(value, name, "time.invalid", "time.naive")
+    return None if dt is None else dt.timestamp()
