@@ -95,6 +95,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "pop.script": ("Script", "话术"),
     "pop.masked": ("masked", "已脱敏"),
     "i.report": ("Import report", "导入报告"),
+    "cs.draft": ("Draft", "草稿"),
+    "cs.running": ("Running", "运行中"),
+    "cs.paused": ("Paused", "已暂停"),
+    "cs.completed": ("Completed", "已完成"),
+    "cs.archived": ("Archived", "已归档"),
+    "pop.when": ("Time", "时间"),
     "live.none": ("The dialer runtime is not running.", "外呼引擎未运行。"),
 }
 
@@ -140,3 +146,13 @@ def fmt_time(ts: float | None, tz: str, lang: str) -> str:
 
 def fmt_pct(x: float | None, lang: str) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def fmt_iso(value: str | None, tz: str, lang: str) -> str:
+    """An ISO timestamp from the API's documents, shown in the user's time zone."""
+    if not value:
+        return ""
+    try:
+        return fmt_time(datetime.fromisoformat(value).timestamp(), tz, lang)
+    except ValueError:
+        return value

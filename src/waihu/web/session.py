@@ -69,7 +69,7 @@ class Page:
         lang = self.lang
         base = {"t": lambda k: i18n.t(lang, k), "lang": lang, "who": self.who, "csrf": self.csrf,
                 "can": self.can, "fmt_time": lambda ts: i18n.fmt_time(ts, self.tz, lang),
-                "pct": lambda x: i18n.fmt_pct(x, lang)}
+                "pct": lambda x: i18n.fmt_pct(x, lang), "fmt_iso": lambda v: i18n.fmt_iso(v, self.tz, lang)}
         return templates.TemplateResponse(self.request, name, {**base, **ctx}, status_code=status)
 
 
