@@ -15,11 +15,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def install(app: FastAPI) -> None:
-    from waihu.web import live_pages, pages
+    from waihu.web import admin_pages, desk_tools, live_pages, pages
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(pages.router, include_in_schema=False)
     app.include_router(live_pages.router, include_in_schema=False)
+    app.include_router(admin_pages.router, include_in_schema=False)
+    app.include_router(desk_tools.router, include_in_schema=False)
     pages.install_errors(app)
 
     @app.middleware("http")

@@ -101,6 +101,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "cs.completed": ("Completed", "已完成"),
     "cs.archived": ("Archived", "已归档"),
     "pop.when": ("Time", "时间"),
+    "nav.dnc": ("Do-not-call", "免打扰名单"),
+    "nav.users": ("Users", "用户"),
+    "nav.tokens": ("API tokens", "接口令牌"),
+    "search": ("Customer search", "客户查询"),
+    "add": ("Add", "添加"),
+    "remove": ("Remove", "移除"),
+    "role": ("Role", "角色"),
+    "call": ("Call", "呼叫"),
+    "call.manual": ("Number to call", "呼叫号码"),
+    "token.once": ("Copy the new token now: it is shown only once.", "请立即复制新令牌：它只显示这一次。"),
+    "token.revoked": ("Revoked", "已吊销"),
+    "token.revoke": ("Revoke", "吊销"),
     "live.none": ("The dialer runtime is not running.", "外呼引擎未运行。"),
 }
 

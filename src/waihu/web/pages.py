@@ -190,7 +190,7 @@ def install_errors(app: FastAPI) -> None:
             out = api_handler(request, exc)
             return await out if inspect.isawaitable(out) else out
         assert isinstance(exc, WaihuError)
-        return _error_page(request, exc.code, status_of(exc))
+        return _error_page(request, exc.code, status_of(exc), exc.message, [d.message for d in exc.details])
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error_page(request, "not_found", 404)
@@ -200,10 +200,12 @@ def install_errors(app: FastAPI) -> None:
     app.add_exception_handler(NotFoundPage, not_found)
 
 
-def _error_page(request: Request, code: str, status: int) -> Response:
+def _error_page(request: Request, code: str, status: int, message: str = "",
+                details: list[str] | None = None) -> Response:
     lang = i18n.lang_of(request)
     key = {404: "err.not_found", 403: "err.forbidden"}.get(status, "err.title")
     if code == "console.csrf":
         key = "err.csrf"
     return templates.TemplateResponse(request, "error.html", {"t": lambda k: i18n.t(lang, k), "lang": lang,
-                                                               "code": code, "key": key}, status_code=status)
+                                                               "code": code, "key": key, "message": message,
+                                                               "details": details or []}, status_code=status)

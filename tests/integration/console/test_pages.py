@@ -141,3 +141,42 @@ def test_agent_takes_a_call_and_sets_a_disposition(world: World) -> None:
     assert 'data-state="wrap_up"' not in ag.get("/desk/panel").text
     d = world.get("/v1/dispositions", t).json()["items"]
     assert d and d[0]["code"] == code.group(1) and d[0]["call_id"] == call_id.group(1)
+
+
+def test_dnc_users_tokens_search_and_click_to_call(world: World) -> None:
+    t = world.tenant("acme")
+    user(world, t.id, "admin1", "tenant_admin")
+    aid = user(world, t.id, "agent1", "agent", "A1")
+    c = browser(world, "admin1", "zh-CN")
+    csrf = csrf_of(c.get("/dnc").text)
+    r = c.post("/dnc", data={"csrf": csrf, "phone": "13900139000", "reason": "投诉"})
+    assert "139****9000" in r.text and "13900139000" not in r.text
+    bad = c.post("/dnc", data={"csrf": csrf, "phone": "12", "reason": ""})
+    assert bad.status_code == 422
+    r = c.post("/users", data={"csrf": csrf, "username": "sup2", "password": PW, "role": "supervisor"})
+    assert "sup2" in r.text
+    r = c.post("/tokens", data={"csrf": csrf, "name": "crm", "role": "api_client"})
+    token = re.search(r'id="new-token">(wh_[^<]+)<', r.text)
+    assert token is not None and r.headers["cache-control"] == "no-store"
+    assert world.client.get("/v1/campaigns", headers={"Authorization": f"Bearer {token.group(1)}"}).status_code == 200
+    assert token.group(1) not in c.get("/tokens").text  # shown once
+    # an agent may not hand out roles or see the admin pages
+    agent = browser(world, "agent1")
+    for path in ("/dnc", "/users", "/tokens"):
+        assert agent.get(path).status_code == 403
+    cid = world.post("/v1/contacts", t, json={"phones": ["13800138000"], "name": "赵六", "tags": ["vip"]}).json()["id"]
+    found = c.get("/search", params={"q": "赵六"}).text
+    assert "赵六" in found and "13800138000" in found  # a tenant admin may see numbers in full
+    assert "<td>赵六</td>" in c.get("/search", params={"tag": "vip"}).text
+    theirs = agent.get("/search", params={"q": "赵六"}).text
+    assert "<td>赵六</td>" not in theirs and "<td>赵六</td>" in found  # not assigned to this agent
+    # click-to-call for the agent: the call goes to the live runtime for the agent's own desk
+    desk = agent.get("/desk").text
+    agent.post("/desk/state", data={"csrf": csrf_of(desk), "to": "login"})
+    world.advance(2)
+    assert agent.post("/call", data={"csrf": csrf_of(desk), "contact_id": cid}).status_code == 404  # not theirs
+    r = agent.post("/call", data={"csrf": csrf_of(desk), "phone": "13800138000"})
+    assert r.status_code == 200
+    world.advance(2)
+    calls = world.get("/v1/calls", t).json()["items"]
+    assert calls and calls[0]["agent_id"] == aid
