@@ -113,6 +113,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "token.once": ("Copy the new token now: it is shown only once.", "请立即复制新令牌：它只显示这一次。"),
     "token.revoked": ("Revoked", "已吊销"),
     "token.revoke": ("Revoke", "吊销"),
+    "c.abandon_target": ("Abandon-rate target (%)", "放弃率目标（%）"),
+    "c.ring_timeout": ("Ring timeout (s)", "振铃超时（秒）"),
+    "c.wrap_limit": ("Wrap-up limit (s, empty: none)", "话后整理时限（秒，空为不限）"),
     "live.none": ("The dialer runtime is not running.", "外呼引擎未运行。"),
 }
 

@@ -153,7 +153,8 @@ async def events(request: Request) -> Response:
     """Changes of the caller's tenant as server-sent events: every change for live.read, one's own
     agent for an agent. The page re-renders its panel on each event."""
     pg = page_of(request)
-    pg.need("desk.use") if not pg.can("live.read") else None
+    if not pg.can("live.read"):
+        pg.need("desk.use")
     live = pg.live
     tid, own = pg.tenant_id, (None if pg.can("live.read") else pg.who.agent_id or "-")
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)

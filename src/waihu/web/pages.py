@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from starlette.responses import RedirectResponse, Response
 
 from waihu.api.errors import status_of
@@ -102,18 +103,27 @@ def campaigns(request: Request) -> Response:
 
 @router.post("/campaigns")
 def campaign_create(request: Request, csrf: str = Form(""), name: str = Form(..., max_length=100),
-                    mode: str = Form("progressive", max_length=20)) -> Response:
+                    mode: str = Form("progressive", max_length=20), script: str = Form("", max_length=100),
+                    abandon_target: float = Form(3.0, ge=0, le=20), wrap_limit: str = Form("", max_length=10),
+                    ring_timeout: float = Form(40.0, ge=5, le=120)) -> Response:
     pg = page_of(request)
     pg.check_csrf(csrf)
     pg.need("campaigns.manage")
+    options: dict[str, Any] = {"abandon_target": abandon_target / 100, "ring_timeout": ring_timeout}
+    if wrap_limit.strip():
+        try:
+            options["wrap_limit"] = float(wrap_limit)
+        except ValueError:
+            raise ValidationError("campaign.invalid_wrap_limit", "wrap-up limit must be > 0 s") from None
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
-        create_campaign(uow, name, pg.now(), mode=mode)
+        create_campaign(uow, name, pg.now(), mode=mode, script_ref=script.strip() or None, options=options)
         uow.commit()
     return RedirectResponse("/campaigns", status_code=303)
 
 
 @router.post("/campaigns/{campaign_id}/{action}")
-def campaign_control(campaign_id: str, action: str, request: Request, csrf: str = Form("")) -> Response:
+def campaign_control(campaign_id: str, action: str, request: Request, csrf: str = Form(""),
+                     back: str = Form("/campaigns", max_length=20)) -> Response:
     pg = page_of(request)
     pg.check_csrf(csrf)
     pg.need("campaigns.control")
@@ -121,7 +131,7 @@ def campaign_control(campaign_id: str, action: str, request: Request, csrf: str 
         raise NotFoundPage()
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
         ca.control(uow, pg.live, ca.by_id(uow, campaign_id), action, pg.now())
-    return RedirectResponse(request.headers.get("x-back", "/campaigns"), status_code=303)
+    return RedirectResponse(back if back in ("/campaigns", "/wallboard") else "/campaigns", status_code=303)
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -195,6 +205,17 @@ def install_errors(app: FastAPI) -> None:
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error_page(request, "not_found", 404)
 
+    api_invalid = app.exception_handlers.get(RequestValidationError)
+
+    async def invalid_form(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/v1") and api_invalid is not None:
+            out = api_invalid(request, exc)
+            return await out if inspect.isawaitable(out) else out
+        assert isinstance(exc, RequestValidationError)
+        fields = [".".join(str(x) for x in e.get("loc", ())[1:]) + ": " + str(e.get("msg", "")) for e in exc.errors()]
+        return _error_page(request, "request.invalid", 422, "", fields)
+
+    app.add_exception_handler(RequestValidationError, invalid_form)
     app.add_exception_handler(NeedLogin, need_login)
     app.add_exception_handler(WaihuError, waihu_error)
     app.add_exception_handler(NotFoundPage, not_found)

@@ -180,3 +180,42 @@ def test_dnc_users_tokens_search_and_click_to_call(world: World) -> None:
     world.advance(2)
     calls = world.get("/v1/calls", t).json()["items"]
     assert calls and calls[0]["agent_id"] == aid
+
+
+def test_campaign_create_with_options_and_wrap_up_countdown(world: World) -> None:
+    t = world.tenant("acme")
+    user(world, t.id, "admin1", "tenant_admin")
+    c = browser(world, "admin1")
+    csrf = csrf_of(c.get("/campaigns").text)
+    r = c.post("/campaigns", data={"csrf": csrf, "name": "q3", "mode": "preview", "script": "Hi {name}",
+                                   "abandon_target": "2.5", "ring_timeout": "30", "wrap_limit": "45"})
+    assert r.status_code == 200 and "q3" in r.text
+    camp = next(x for x in world.get("/v1/campaigns", t).json()["items"] if x["name"] == "q3")
+    assert camp["options"]["abandon_target"] == 0.025 and camp["options"]["wrap_limit"] == 45.0
+    assert camp["script_ref"] == "Hi {name}" and camp["mode"] == "preview"
+    bad = c.post("/campaigns", data={"csrf": csrf, "name": "q4", "abandon_target": "50"})
+    assert bad.status_code == 422 and "abandon_target" in bad.text and "<html" in bad.text
+    assert "q4" not in c.get("/campaigns").text
+
+
+def test_preview_offer_accept(world: World) -> None:
+    t = world.tenant("acme")
+    user(world, t.id, "sup", "supervisor")
+    user(world, t.id, "agent1", "agent", "A1")
+    camp = world.post("/v1/campaigns", t, json={"name": "pv", "mode": "preview"}).json()["id"]
+    cid = world.post("/v1/contacts", t, json={"phones": ["13800138000"], "name": "钱七"}).json()["id"]
+    world.post(f"/v1/campaigns/{camp}/contacts", t, json={"contact_ids": [cid]})
+    world.post(f"/v1/campaigns/{camp}/start", t)
+    ag = browser(world, "agent1")
+    desk = ag.get("/desk").text
+    ag.post("/desk/state", data={"csrf": csrf_of(desk), "to": "login"})
+    panel = ""
+    for _ in range(20):
+        world.advance(2)
+        panel = ag.get("/desk/panel").text
+        if 'id="btn-accept"' in panel:
+            break
+    assert 'id="btn-accept"' in panel and "钱七" in panel and "138****8000" in panel
+    ag.post("/desk/preview", data={"csrf": csrf_of(desk), "contact_id": cid, "accept": "1"})
+    world.advance(2)
+    assert world.get("/v1/live/campaigns", t).json()["campaigns"][camp]["dialed"] == 1
