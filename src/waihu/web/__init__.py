@@ -13,6 +13,8 @@ from starlette.responses import Response
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
+API_PATHS = ("/v1", "/docs", "/redoc", "/openapi.json")  # the API's own pages keep FastAPI's defaults
+
 
 def install(app: FastAPI) -> None:
     from waihu.web import admin_pages, desk_tools, live_pages, pages
@@ -27,7 +29,7 @@ def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         resp = await call_next(request)
-        if not request.url.path.startswith("/v1"):
+        if not request.url.path.startswith(API_PATHS):
             resp.headers["Content-Security-Policy"] = CSP
             resp.headers["X-Content-Type-Options"] = "nosniff"
             resp.headers["Referrer-Policy"] = "same-origin"
