@@ -18,6 +18,7 @@ API_PATHS = ("/v1", "/docs", "/redoc", "/openapi.json")  # the API's own pages k
 
 def install(app: FastAPI) -> None:
     from waihu.web import admin_pages, desk_tools, live_pages, pages
+    from waihu.web.session import set_session
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(pages.router, include_in_schema=False)
@@ -29,6 +30,9 @@ def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         resp = await call_next(request)
+        renewed = getattr(request.state, "renewed", None)
+        if renewed is not None:
+            set_session(resp, request, renewed, None, request.app.state.platform)
         if not request.url.path.startswith(API_PATHS):
             resp.headers["Content-Security-Policy"] = CSP
             resp.headers["X-Content-Type-Options"] = "nosniff"

@@ -22,7 +22,7 @@ from waihu.service.auth import login
 from waihu.service.campaigns import create_campaign
 from waihu.service.import_contacts import import_file
 from waihu.web import i18n
-from waihu.web.session import SESSION_COOKIE, NeedLogin, page_of, templates
+from waihu.web.session import NeedLogin, clear_session, page_of, set_session, templates
 
 router = APIRouter()
 SUFFIXES = {".csv", ".txt", ".xlsx"}
@@ -65,10 +65,8 @@ def do_login(request: Request, username: str = Form(..., max_length=100),
             tokens = login(uow, p.settings, username, password, p.clock.now())
     except Unauthenticated:
         return _login_page(request, "login.failed", 401)
-    token = str(tokens["access_token"])
     resp = RedirectResponse("/", status_code=303)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                    secure=request.url.scheme == "https", max_age=int(p.settings.access_token_seconds))
+    set_session(resp, request, tokens, secrets.token_urlsafe(24), p)
     return resp
 
 
@@ -76,7 +74,7 @@ def do_login(request: Request, username: str = Form(..., max_length=100),
 def do_logout(request: Request, csrf: str = Form("")) -> Response:
     page_of(request).check_csrf(csrf)
     resp = RedirectResponse("/", status_code=303)
-    resp.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session(resp)
     return resp
 
 

@@ -219,3 +219,20 @@ def test_preview_offer_accept(world: World) -> None:
     ag.post("/desk/preview", data={"csrf": csrf_of(desk), "contact_id": cid, "accept": "1"})
     world.advance(2)
     assert world.get("/v1/live/campaigns", t).json()["campaigns"][camp]["dialed"] == 1
+
+
+def test_session_renews_while_the_user_works_and_ends_at_logout(world: World) -> None:
+    t = world.tenant("acme")
+    user(world, t.id, "admin1", "tenant_admin")
+    c = browser(world, "admin1")
+    page = c.get("/campaigns").text
+    old = c.cookies["waihu_session"]
+    world.clock.at += world.platform.settings.access_token_seconds + 60  # the access token has expired
+    r = c.get("/campaigns")
+    assert r.status_code == 200 and "<h1>Campaigns</h1>" in r.text
+    assert c.cookies["waihu_session"] != old  # renewed with the (rotated) refresh token
+    r = c.post("/campaigns", data={"csrf": csrf_of(page), "name": "after-renewal"})
+    assert "after-renewal" in r.text  # forms rendered before the renewal still post
+    c.post("/logout", data={"csrf": csrf_of(page)})
+    assert "waihu_session" not in c.cookies
+    assert 'action="/login"' in c.get("/campaigns").text  # back to the login page
