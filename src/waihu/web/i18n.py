@@ -80,6 +80,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "i.rejected": ("Rejected rows", "拒绝行数"),
     "i.row": ("Row", "行号"),
     "i.error": ("Problem", "问题"),
+    "i.field": ("Column", "列"),
+    "i.code": ("Code", "错误码"),
     "err.title": ("Something is wrong", "出错了"),
     "err.not_found": ("Not found.", "未找到。"),
     "err.forbidden": ("You may not open this page.", "您无权访问此页面。"),
