@@ -99,4 +99,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    from waihu.web import install as install_console
+
+    install_console(app)
     return app

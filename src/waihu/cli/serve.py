@@ -14,6 +14,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on. / 监听地址。"),
     port: int = typer.Option(8000, "--port", help="Port. / 端口。"),
     speed: float = typer.Option(1.0, "--speed", help="Simulated network time per wall-clock second. / 模拟网络时间倍速。"),
+    demo: bool = typer.Option(False, "--demo", help="Start a simulated campaign with simulated agents and print a login to join them. / 启动模拟任务与模拟座席，并输出加入用的登录账号。"),
     database_url: str | None = DbOpt,
 ) -> None:
     """Run the API, the web console and the dialer runtime. / 运行接口、控制台与外呼引擎。"""
@@ -27,7 +28,16 @@ def serve(
         raise typer.BadParameter("speed must be > 0 / 倍速必须大于 0")
     p = platform(database_url)
     setup_logging(p.settings.log_level)
-    app = create_app(p, LiveHost(p, speed=speed), background=True)
+    live = LiveHost(p, speed=speed)
+    if demo:
+        from waihu.service.console_demo import prepare
+
+        d = prepare(p, live)
+        out.print(f"console / 控制台: http://{host}:{port}/\n"
+                  f"campaign / 任务: {d['campaign']} ({d['simulated_agents']} simulated agents / 模拟座席)\n"
+                  f"log in as an agent / 座席登录: demo-agent / {d['password']}\n"
+                  f"wallboard / 监控大屏: demo-supervisor / {d['password']}  ·  admin / 管理员: demo-admin / {d['password']}")
+    app = create_app(p, live, background=True)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
