@@ -38,3 +38,21 @@ def test_callerid_import_mark_list(waihu, tmp_path: Path) -> None:  # type: igno
     assert (marked["status"], marked["spam_marks"], marked["province"]) == ("reduced", 1, "浙江")
     missing = waihu("callerid", "mark", "13900000000", "--json", check=False)
     assert last_json(missing.stdout)["error"]["code"] == "caller_id.not_found"
+
+
+def test_demo_routes_through_the_tenants_trunks_and_records_why(waihu, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    waihu("trunks", "add", "T1", "--capacity", "50", "--cps", "10", "--tenant", "demo")
+    waihu("trunks", "add", "T2", "--capacity", "50", "--cps", "10", "--tenant", "demo")
+    demo = last_json(waihu("demo", "--agents", "4", "--contacts", "80", "--seed", "2", "--json").stdout)
+    assert demo["cdrs"] == demo["attempts"] > 0
+    e = create_engine(db_url)
+    with e.connect() as c:
+        rows = c.execute(text("SELECT id, trunk_id, route_reason FROM cdrs WHERE campaign_id = :c"),
+                         {"c": demo["campaign_id"]}).all()
+    e.dispose()
+    assert rows and all(r[1] for r in rows), "every attempt went out on a trunk"
+    assert all(r[2] for r in rows), "every routing decision records why"
+    trace = last_json(waihu("call", "trace", rows[0][0], "--tenant", "demo", "--json").stdout)
+    assert trace["messages"][0]["message"] == "INVITE"

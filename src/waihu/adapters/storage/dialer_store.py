@@ -130,7 +130,8 @@ class SqlDialerStore:
             "answer_at": opt_dt(r.answer_at), "bridge_at": opt_dt(r.bridge_at), "end_at": to_dt(r.end_at),
             "outcome": r.outcome.value, "loss_cause": r.loss_cause.value if r.loss_cause else None,
             "sip_code": r.sip_code, "agent_id": r.agent_id, "trunk_id": r.trunk_id, "caller_id": r.caller_id,
-            "hangup_by": r.hangup_by, "talk_seconds": Decimal(f"{r.talk_seconds:.3f}")})
+            "hangup_by": r.hangup_by, "talk_seconds": Decimal(f"{r.talk_seconds:.3f}"),
+            "route_reason": (r.extra.get("route") or None) and r.extra["route"][:300]})
         acc = self._records.get(r.contact_id)
         if acc is None:
             acc = self._records[r.contact_id] = {"b_id": r.contact_id, "n": 0, "conn": 0}

@@ -166,6 +166,7 @@ class Cdr(Base):
     caller_id: Mapped[str | None] = mapped_column(String(32))
     hangup_by: Mapped[str | None] = mapped_column(String(20))
     talk_seconds: Mapped[float] = mapped_column(Numeric(10, 3), default=0)
+    route_reason: Mapped[str | None] = mapped_column(String(300))  # why the router chose this trunk
 
 
 class DispositionRecord(Base):
