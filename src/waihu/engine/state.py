@@ -82,5 +82,3 @@ class CampaignRun:
     def campaign_id(self) -> str:
         return self.spec.campaign_id
 
-    def has_work(self) -> bool:
-        return bool(self.buffer) or any(self.callbacks.values())

@@ -24,19 +24,24 @@ from waihu.domain.messages import (
     Dial,
     Event,
     LoadContacts,
+    LogPacing,
     ManualDialRequested,
     OfferPreview,
     PreviewAnswered,
+    RecordHold,
     SetTimer,
     TimerFired,
+    UpdateContact,
     WrapUpEnded,
+    WriteCdr,
+    WriteDisposition,
 )
 from waihu.engine.dialer import Dialer
 from waihu.ports import AgentDesk, DialerStore, Scheduler, Telephony
 
 PEOPLE_EVENTS = (AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentReadied, WrapUpEnded, PreviewAnswered,
                  ManualDialRequested)
-_STORE_COMMANDS = ("WriteCdr", "UpdateContact", "WriteDisposition", "RecordHold", "LogPacing")
+_STORE_COMMANDS = (WriteCdr, UpdateContact, WriteDisposition, RecordHold, LogPacing)
 
 
 class DialerRuntime:
@@ -74,7 +79,7 @@ class DialerRuntime:
     def execute(self, commands: Sequence[Command], now: float) -> None:
         records: list[Command] = []
         for cmd in commands:
-            if type(cmd).__name__ in _STORE_COMMANDS:
+            if isinstance(cmd, _STORE_COMMANDS):
                 records.append(cmd)
         if records:
             self.store.apply(records)  # records land before anything is reported done
