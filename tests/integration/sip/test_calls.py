@@ -44,6 +44,36 @@ def test_answer_and_hold_then_callee_hangs_up(sip_stack: SipStack, sipp: Start) 
     assert uas.wait() == 0, uas.output()
 
 
+def test_provisional_and_final_responses_keep_their_order(sip_stack: SipStack, sipp: Start) -> None:
+    """The far end sends 180 and 200 back to back; every call must see them in that order.
+
+    sippy's default of several UDP reader threads could hand the 200 to the event loop first
+    (the 180 was then dropped as stale); the stack reads its socket with one worker.
+    """
+    calls = 30
+    uas = sipp("answer.xml", hold_ms=50, calls=calls)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port), rec)
+        for i in range(calls):
+            tel.dial(dial(f"o{i}"), sched.now())
+        for i in range(calls):
+            await rec.final(f"o{i}")
+        await settle(sip_stack, sched)
+        out_of_order = [i for i in range(calls)
+                        if rec.kinds(f"o{i}") != ["CallRinging", "CallAnswered", "CallEnded"]]
+        assert out_of_order == []
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()
+
+
+def test_the_stack_needs_at_least_one_worker() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        SipStack("127.0.0.1", 0, workers=0)
+
+
 @pytest.mark.parametrize(("scenario", "subs", "cause", "code"), [
     ("reject.xml", {"CODE": "486", "REASON": "Busy Here"}, LossCause.BUSY, 486),
     ("reject.xml", {"CODE": "404", "REASON": "Not Found"}, LossCause.EMPTY_NUMBER, 404),

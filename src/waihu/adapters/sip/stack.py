@@ -39,6 +39,7 @@ from sippy.SipTransactionManager import SipTransactionManager
 from sippy.SipURL import SipURL
 from sippy.Time.Timeout import Timeout
 from sippy.UA import UA
+from sippy.Udp_server import Udp_server, Udp_server_opts
 
 __all__ = [
     "CCEventConnect", "CCEventDisconnect", "CCEventFail", "CCEventPreConnect", "CCEventRedirect",
@@ -129,13 +130,35 @@ def registration(global_config: dict[str, Any], user: str, host: str, port: int,
                                 target=((host, port), "udp"))
 
 
+def transaction_manager_class(workers: int) -> type[Any]:
+    """sippy's transaction manager with ``workers`` UDP receive/send threads.
+
+    sippy reads one socket with several threads by default, and those threads hand datagrams to
+    the event loop in whatever order they win the GIL: a 180 sent just before a 200 can then be
+    processed after it (and dropped as stale). One worker keeps every message in socket order,
+    which is what a dialer's call-state reporting needs; parsing still happens on the event loop.
+    """
+
+    class Opts(Udp_server_opts):  # type: ignore[misc]
+        nworkers = workers
+
+    class Manager(SipTransactionManager):  # type: ignore[misc]
+        model_udp_server = (Udp_server, Opts)
+
+    return Manager
+
+
 class SipStack:
     """sippy's transaction manager and event loop, running in a dedicated thread."""
 
-    def __init__(self, address: str = "127.0.0.1", port: int = 5060, *, user_agent: str = "waihu") -> None:
+    def __init__(self, address: str = "127.0.0.1", port: int = 5060, *, user_agent: str = "waihu",
+                 workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
         self.address = address
         self.port = port
         self.user_agent = user_agent
+        self.workers = workers
         self.global_config: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -158,7 +181,7 @@ class SipStack:
         try:
             gc: dict[str, Any] = {"_sip_address": self.address, "_sip_port": self.port,
                                   "_sip_logger": SipLogger("waihu")}
-            gc["_sip_tm"] = SipTransactionManager(gc, self._incoming_request)
+            gc["_sip_tm"] = transaction_manager_class(self.workers)(gc, self._incoming_request)
             self.global_config = gc
         except BaseException as ex:  # reported to start()
             self._error = ex
