@@ -50,6 +50,19 @@ async def _webhook_worker(app: FastAPI, every: float = 1.0) -> None:
         await asyncio.sleep(every)
 
 
+async def _retention_worker(app: FastAPI, every: float = 6 * 3600.0) -> None:
+    """Purge records past every tenant's retention a few times a day (docs/compliance.md)."""
+    from waihu.service.retention import purge_all
+
+    p: Platform = app.state.platform
+    while True:
+        try:
+            await asyncio.to_thread(purge_all, p, p.clock.now())
+        except Exception:
+            log.exception("retention purge failed")
+        await asyncio.sleep(every)
+
+
 def create_app(platform: Platform, live: LiveHost | None = None, *, background: bool = False) -> FastAPI:
     """The app. With ``background``, the app's lifespan runs the live dialer and the webhook worker."""
 
@@ -61,6 +74,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
                 live.load_running()
                 tasks.append(asyncio.create_task(live.run(), name="waihu-live"))
             tasks.append(asyncio.create_task(_webhook_worker(app), name="waihu-webhooks"))
+            tasks.append(asyncio.create_task(_retention_worker(app), name="waihu-retention"))
         try:
             yield
         finally:

@@ -56,3 +56,23 @@ def rotate_key(as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database
         with p.uow(tid) as uow:
             doc = rotate_tenant_key(uow, p.clock.now())
     print_json(doc) if as_json else out.print(doc)
+
+
+@app.command("purge")
+def purge_cmd(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count only, delete nothing. / 只统计，不删除。"),
+    all_tenants: bool = typer.Option(False, "--all-tenants", help="Every tenant. / 所有租户。"),
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Delete records past the tenant's retention (waihu serve does it every 6 hours). / 删除超过保留期限的记录。"""
+    from waihu.service.retention import purge, purge_all
+
+    with errors(as_json):
+        p = platform(database_url)
+        if all_tenants:
+            docs = purge_all(p, p.clock.now(), dry_run=dry_run)
+        else:
+            tid = tenant_id(p, tenant)
+            with p.uow(tid, actor="cli") as uow:
+                docs = [purge(uow, p.clock.now(), dry_run=dry_run)]
+    print_json({"tenants": docs}) if as_json else out.print(docs)
