@@ -17,7 +17,7 @@ from waihu.service.accounts import create_tenant
 from waihu.service.auth import create_token
 from waihu.service.live import LiveHost
 
-T0 = 1_780_000_000.0
+T0 = 1_780_021_600.0  # a Friday, 10:26 in Shanghai: inside the default calling window
 ALWAYS_ANSWER = CalleeModel(answer_rate=1.0, busy_rate=0.0, rejected_rate=0.0, empty_rate=0.0, suspended_rate=0.0,
                             powered_off_rate=0.0, ring_mean=6.0, talk_mean=30.0, talk_cv=0.2)
 

@@ -19,7 +19,7 @@ from waihu.bootstrap import bootstrap
 from waihu.service.accounts import create_tenant
 from waihu.service.live import LiveHost
 
-START = 1_780_000_000.0
+START = 1_780_021_600.0  # a Friday, 10:26 in Shanghai: inside the default calling window
 
 
 def _ms(samples: list[float]) -> dict[str, float]:

@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, str] = {
     "dnc.read": "check and list the tenant's do-not-call entries",
     "dnc.manage": "add and remove do-not-call entries",
     "dispositions.read": "read dispositions set after calls",
+    "compliance.read": "read the compliance rules and ask why a contact would or would not be called",
+    "compliance.manage": "change the tenant's compliance rules (calling windows, caps, consent)",
     "webhooks.manage": "manage webhook subscriptions, see deliveries and replay them",
     "audit.read": "read the audit log",
 }
@@ -57,11 +59,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({
         "users.read", "agents.read", "agents.control", "desk.use", "live.read", "contacts.read", "campaigns.read",
         "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read", "dnc.manage",
-        "dispositions.read"}),
+        "dispositions.read", "compliance.read"}),
     Role.AGENT: frozenset({"desk.use", "contacts.read", "calls.create", "calls.read", "cdr.read",
                            "dispositions.read", "campaigns.read"}),
     Role.QA: frozenset({"agents.read", "contacts.read", "campaigns.read", "calls.read", "cdr.read",
-                        "dispositions.read"}),
+                        "dispositions.read", "compliance.read"}),
     Role.API_CLIENT: frozenset({"contacts.read", "contacts.write", "contacts.import", "campaigns.read",
                                 "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read",
                                 "dnc.manage", "dispositions.read", "live.read"}),

@@ -37,7 +37,10 @@ def prepare(platform: Platform, live: LiveHost, *, agents: int = 4, contacts: in
         while find_campaign(uow, name) is not None:
             n += 1
             name = f"console-demo-{n}"
-        c = create_campaign(uow, name, now, job_type="marketing", mode=mode, script_ref=SCRIPT)
+        # the live dialer applies the compliance rules to the demo too; its calling window is open all
+        # day so that the demo works at any hour (real campaigns keep the tenant's window)
+        c = create_campaign(uow, name, now, job_type="marketing", mode=mode, script_ref=SCRIPT,
+                            options={"compliance": {"windows": ["00:00-24:00"]}})
         merge_rows(uow, demo_rows(contacts, seed + n), now, campaign_id=c.id, filename="demo")
         sims = simulated_agents(uow, agents, now, uow.new_id)
         human = uow.session.scalar(select(Agent).where(Agent.tenant_id == tid, Agent.code == "DEMO"))

@@ -1,4 +1,4 @@
-"""Agents and agent groups, the simple tenant DNC list, dispositions and the audit log."""
+"""Agents and agent groups, the tenant's DNC list as the API shows it, dispositions and the audit log."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy import String, cast, select
 
 from waihu.adapters.storage.models import Agent, AuditEntry, DispositionRecord
-from waihu.adapters.storage.models_api import AgentGroup, TenantDncEntry, User
+from waihu.adapters.storage.models_api import AgentGroup, User
+from waihu.adapters.storage.models_compliance import GLOBAL, DncEntry
 from waihu.adapters.storage.uow import UnitOfWork
-from waihu.domain.errors import Conflict, NotFound
-from waihu.domain.timeutil import to_dt
+from waihu.domain.errors import Conflict, ErrorDetail, NotFound, ValidationError
+from waihu.domain.timeutil import opt_dt, to_dt
 from waihu.service.accounts import iso
+from waihu.service.campaigns import get_campaign
+from waihu.service.dnc import SOURCES, check_expiry
 from waihu.service.outbound import phone_info
 from waihu.service.paging import paginate
 from waihu.service.tenants import audit
@@ -100,40 +103,56 @@ def create_group(uow: UnitOfWork, name: str, description: str | None, now: float
     return g
 
 
-# ---------------------------------------------------------------- simple tenant DNC list
-def dnc_dict(d: TenantDncEntry) -> dict[str, Any]:
-    return {"id": d.id, "phone": d.masked, "reason": d.reason, "created_at": iso(d.created_at)}
+# ---------------------------------------------------------------- the tenant's DNC list (API and console)
+def dnc_dict(d: DncEntry) -> dict[str, Any]:
+    """An entry as the API shows it: its id is the number's blind index, never the number."""
+    return {"id": d.phone_hash, "phone": d.masked or "", "reason": d.note, "source": d.source,
+            "scope": "tenant" if d.campaign_id == GLOBAL else f"campaign:{d.campaign_id}",
+            "campaign_id": d.campaign_id or None, "expires_at": iso(d.expires_at), "created_at": iso(d.created_at)}
 
 
-def add_dnc(uow: UnitOfWork, raw: str, reason: str | None, now: float) -> TenantDncEntry:
+def _scope(uow: UnitOfWork, campaign_id: str | None) -> str:
+    return get_campaign(uow, campaign_id).id if campaign_id else GLOBAL
+
+
+def add_dnc(uow: UnitOfWork, raw: str, reason: str | None, now: float, *, source: str = "customer_request",
+            expires_at: float | None = None, campaign_id: str | None = None) -> DncEntry:
+    """Add one number to the tenant's list (or a campaign's): the same list the dialer screens with."""
+    problems = check_expiry(expires_at, now)
+    if source not in SOURCES:
+        problems.append(ErrorDetail("dnc.invalid_source", f"source must be one of {', '.join(SOURCES)}",
+                                    field="source"))
+    if problems:
+        raise ValidationError("dnc.invalid", "nothing was added to the DNC list", problems)
     info = phone_info(raw)
     h = uow.codec.phone_hash(info.phone.e164)
-    if uow.session.scalar(select(TenantDncEntry.id).where(TenantDncEntry.tenant_id == uow.tenant_id,
-                                                          TenantDncEntry.phone_hash == h)):
+    cid = _scope(uow, campaign_id)
+    if uow.session.get(DncEntry, (h, uow.tenant_id, cid)) is not None:
         raise Conflict("dnc.exists", "the number is already on the list")
-    d = TenantDncEntry(id=uow.new_id(), tenant_id=uow.tenant_id, phone_hash=h, masked=info.phone.masked(),
-                       reason=reason, created_by=uow.actor, created_at=to_dt(now))
+    d = DncEntry(phone_hash=h, tenant_id=uow.tenant_id, campaign_id=cid, source=source,
+                 expires_at=opt_dt(expires_at), created_at=to_dt(now), masked=info.phone.masked(), note=reason,
+                 created_by=uow.actor)
     uow.session.add(d)
     uow.session.flush()
-    audit(uow, "dnc.add", "dnc", d.id, now)
+    audit(uow, "dnc.add", "dnc", h, now, scope="tenant" if not cid else f"campaign:{cid}", source=source)
     return d
 
 
-def list_dnc(uow: UnitOfWork, *, phone: str | None, sort: str | None, cursor: str | None,
-             limit: int) -> tuple[Sequence[TenantDncEntry], str | None]:
-    q = select(TenantDncEntry).where(TenantDncEntry.tenant_id == uow.tenant_id)
+def list_dnc(uow: UnitOfWork, *, phone: str | None, sort: str | None, cursor: str | None, limit: int,
+             campaign_id: str | None = None) -> tuple[Sequence[DncEntry], str | None]:
+    q = select(DncEntry).where(DncEntry.tenant_id == uow.tenant_id, DncEntry.campaign_id == _scope(uow, campaign_id))
     if phone:
-        q = q.where(TenantDncEntry.phone_hash == uow.codec.phone_hash(phone_info(phone).phone.e164))
-    return paginate(uow.session, q, {"created_at": TenantDncEntry.created_at}, TenantDncEntry.id, sort=sort,
+        q = q.where(DncEntry.phone_hash == uow.codec.phone_hash(phone_info(phone).phone.e164))
+    return paginate(uow.session, q, {"created_at": DncEntry.created_at}, DncEntry.phone_hash, sort=sort,
                     default="-created_at", cursor=cursor, limit=limit)
 
 
-def remove_dnc(uow: UnitOfWork, entry_id: str, now: float) -> None:
-    d = uow.session.get(TenantDncEntry, entry_id)
-    if d is None or d.tenant_id != uow.tenant_id:
+def remove_dnc(uow: UnitOfWork, entry_id: str, now: float, *, campaign_id: str | None = None) -> None:
+    d = uow.session.get(DncEntry, (entry_id, uow.tenant_id, _scope(uow, campaign_id))) if uow.tenant_id else None
+    if d is None:
         raise NotFound("dnc.not_found", "no such entry")
     uow.session.delete(d)
-    audit(uow, "dnc.remove", "dnc", d.id, now)
+    audit(uow, "dnc.remove", "dnc", entry_id, now)
 
 
 # ---------------------------------------------------------------- dispositions and audit

@@ -60,15 +60,16 @@ def check_expiry(expires_at: float | None, now: float, row: int | None = None) -
 
 
 def _hash_of(uow: UnitOfWork, value: str, row: int | None,
-             default_region: str) -> tuple[str | None, ErrorDetail | None]:
+             default_region: str) -> tuple[str | None, str | None, ErrorDetail | None]:
+    """(blind index, masked number or None for a given hash, problem)."""
     v = value.strip()
     if _HASH.match(v):
-        return v, None
+        return v, None, None
     try:
         info = normalize(v, default_region)
     except ValidationError as e:
-        return None, ErrorDetail(e.code, e.message, row=row, field="number")
-    return uow.codec.phone_hash(info.phone.e164), None
+        return None, None, ErrorDetail(e.code, e.message, row=row, field="number")
+    return uow.codec.phone_hash(info.phone.e164), info.phone.masked(), None
 
 
 def add_entries(uow: UnitOfWork, items: Sequence[DncItem], now: float, *, source: str = "customer_request",
@@ -83,11 +84,11 @@ def add_entries(uow: UnitOfWork, items: Sequence[DncItem], now: float, *, source
             problems.append(ErrorDetail("dnc.invalid_source", f"source must be one of {', '.join(SOURCES)}",
                                         row=it.row, field="source"))
         problems += check_expiry(it.expires_at, now, it.row)
-        h, bad = _hash_of(uow, it.value, it.row, default_region)
+        h, masked, bad = _hash_of(uow, it.value, it.row, default_region)
         if bad is not None:
             problems.append(bad)
         elif h is not None:
-            rows[h] = repo.dnc_row(h, tid, cid, src, it.expires_at, now)
+            rows[h] = repo.dnc_row(h, tid, cid, src, it.expires_at, now, masked=masked, created_by=uow.actor)
     if not items:
         problems.append(ErrorDetail("dnc.empty", "no numbers given"))
     if problems:
@@ -105,7 +106,7 @@ def remove_entries(uow: UnitOfWork, values: Iterable[str], now: float, *, is_glo
     tid, cid = scope_of(uow, is_global=is_global, campaign=campaign)
     hashes, problems = [], []
     for i, v in enumerate(values, 1):
-        h, bad = _hash_of(uow, v, i, default_region)
+        h, _, bad = _hash_of(uow, v, i, default_region)
         if bad is not None:
             problems.append(bad)
         elif h is not None:
@@ -127,8 +128,8 @@ def list_entries(uow: UnitOfWork, now: float, *, is_global: bool = False, campai
     """Entries of one list, newest last; numbers of the tenant's own contacts are shown masked."""
     tid, cid = scope_of(uow, is_global=is_global, campaign=campaign)
     facts = repo.list_dnc(uow.session.connection(), [tid], cid, limit)
-    masked = _masked(uow, [f.phone_hash for f in facts])
-    return [{"hash": f.phone_hash, "number": masked.get(f.phone_hash, ""), "scope": _scope_name(f.tenant_id,
+    masked = _masked(uow, [f.phone_hash for f in facts if not f.masked])
+    return [{"hash": f.phone_hash, "number": f.masked or masked.get(f.phone_hash, ""), "scope": _scope_name(f.tenant_id,
              f.campaign_id), "source": f.source, "expires_at": f.expires_at, "created_at": f.created_at,
              "active": f.expires_at is None or f.expires_at > now} for f in facts]
 

@@ -105,6 +105,20 @@ class LiveHost:
             host.lane(tenant_id, kind).feed(event, now)
         return act
 
+    def dnc_changed(self, tenant_id: str, hashes: list[str]) -> None:
+        """Thread-safe: numbers joined or left a DNC list; the tenant's dialers read them again."""
+        def act(host: LiveHost, now: float) -> None:
+            for lane in host.tenants.get(tenant_id, TenantLive()).lanes.values():
+                lane.screen.refresh_dnc(hashes)
+        self.submit(tenant_id, act)
+
+    def rules_changed(self, tenant_id: str) -> None:
+        """Thread-safe: the tenant's compliance rules changed; its dialers apply them from now on."""
+        def act(host: LiveHost, now: float) -> None:
+            for lane in host.tenants.get(tenant_id, TenantLive()).lanes.values():
+                lane.screen.reload()
+        self.submit(tenant_id, act)
+
     def _drain(self) -> None:
         while True:
             with self._lock:

@@ -16,10 +16,11 @@ from waihu.adapters.simnet.network import SimNetwork
 from waihu.adapters.storage.dialer_store import SqlDialerStore
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import DialMode, Disposition
-from waihu.domain.messages import CampaignActivated, Command, DialTarget, Event
+from waihu.domain.messages import CampaignActivated, Command, DialTarget, Event, RecordHold
 from waihu.engine.config import CampaignSpec
 from waihu.engine.dialer import Dialer
 from waihu.service.runtime import DialerRuntime
+from waihu.service.screen import ScreenedStore, load_screen
 
 
 class _NoLoadStore(SqlDialerStore):
@@ -43,14 +44,21 @@ class Lane:
         store_cls = _NoLoadStore if kind == "robot" else SqlDialerStore
         self.store = store_cls(platform.engine, platform.codec, tenant_id, autoflush=True)
         self.preset_id: str | None = None
-        self.engine = Dialer(tenant_id, new_id=self._new_id, log_pacing=True)
+        self.last_hold: RecordHold | None = None  # why the latest dial was held back
+        # every dial, automatic or requested through the API, passes the tenant's compliance rules
+        self.screen = load_screen(platform.engine, platform.codec.phone_hash, tenant_id)
+        self.engine = Dialer(tenant_id, new_id=self._new_id, log_pacing=True, screen=self.screen)
         self.robots = SimAgents(self.loop, agent_model, draws, [], {})
         self.campaigns: set[str] = set()
         self._observe_event = observe_event
         self.runtime = DialerRuntime(
-            self.engine, self.network, self.store, self.loop, [self.robots],
+            self.engine, self.network, ScreenedStore(self.store, self.screen), self.loop, [self.robots],
             on_drained=lambda cid, now: on_drained(self, cid, now),
-            observers=[lambda cmd, now: observe_command(self, cmd, now)])
+            observers=[self.screen.observe, self._note_hold, lambda cmd, now: observe_command(self, cmd, now)])
+
+    def _note_hold(self, cmd: Command, now: float) -> None:
+        if isinstance(cmd, RecordHold):
+            self.last_hold = cmd
 
     def _new_id(self) -> str:
         if self.preset_id is not None:
@@ -74,6 +82,7 @@ class Lane:
             self.robots.dispositions[spec.campaign_id] = list(dispositions)
             self.robots._cache.pop(spec.campaign_id, None)
         self.campaigns.add(spec.campaign_id)
+        self.screen.reload()  # rules changed since the last start apply from now on
         self.feed(CampaignActivated(spec), now)
 
     def run_until(self, until: float, on_error: Callable[[Lane, Exception], Any]) -> None:

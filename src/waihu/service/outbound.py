@@ -7,16 +7,17 @@ Without a campaign the call goes into the tenant's ad-hoc campaign.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from waihu.adapters.storage.compliance_repo import active_dnc
 from waihu.adapters.storage.models import Agent, Campaign, CampaignContact, Contact, ContactPhone
-from waihu.adapters.storage.models_api import CallRequest, TenantDncEntry
+from waihu.adapters.storage.models_api import CallRequest
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState, ContactState, Disposition
@@ -44,9 +45,11 @@ class OutboundRequest:
     script_id: str | None = None
     auto_dial: bool = True
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, keyed: Callable[[str], str]) -> str:
+        """A keyed digest of the request (the blind-index key), so the stored fingerprint of an
+        idempotent request cannot be reversed to its phone number by trying every number."""
         raw = json.dumps([self.phone, self.campaign_id, self.agent_id, self.script_id, self.auto_dial])
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return keyed("outbound-request:" + raw)
 
 
 def adhoc_campaign(uow: UnitOfWork, now: float) -> Campaign:
@@ -83,9 +86,9 @@ def contact_for(uow: UnitOfWork, info: NumberInfo, now: float) -> tuple[str, str
     return cid, pid, h
 
 
-def is_dnc(uow: UnitOfWork, phone_hash: str) -> bool:
-    return uow.session.scalar(select(TenantDncEntry.id).where(
-        TenantDncEntry.tenant_id == uow.tenant_id, TenantDncEntry.phone_hash == phone_hash)) is not None
+def is_dnc(uow: UnitOfWork, phone_hash: str, campaign_id: str | None, now: float) -> bool:
+    """On the global, the tenant's or the campaign's list now (the list the dialer screens with)."""
+    return active_dnc(uow.session.connection(), uow.tenant_id, campaign_id, phone_hash, now) is not None
 
 
 def _enlist(uow: UnitOfWork, campaign_id: str, contact_id: str, auto: bool, now: float) -> int:
@@ -111,7 +114,7 @@ def request_call(platform: Platform, live: LiveHost | None, uow: UnitOfWork, req
         old = uow.session.scalar(select(CallRequest).where(CallRequest.tenant_id == uow.tenant_id,
                                                            CallRequest.idempotency_key == idempotency_key))
         if old is not None:
-            if old.request_hash != req.fingerprint():
+            if old.request_hash != req.fingerprint(uow.codec.phone_hash):
                 raise Conflict("idempotency.key_reused", "this Idempotency-Key was used for a different request")
             return old, False
     info = phone_info(req.phone)
@@ -136,13 +139,13 @@ def request_call(platform: Platform, live: LiveHost | None, uow: UnitOfWork, req
         if req.auto_dial and state not in ("ready", "break"):
             raise Conflict("agent.not_available", "the agent is not logged in or is busy")
     contact_id, phone_id, h = contact_for(uow, info, now)
-    if is_dnc(uow, h):
+    if is_dnc(uow, h, c.id, now):
         raise ComplianceBlocked("compliance.dnc", "the number is on the do-not-call list")
     attempts = _enlist(uow, c.id, contact_id, req.auto_dial, now)
     cr = CallRequest(id=uow.new_id(), tenant_id=uow.tenant_id, campaign_id=c.id, contact_id=contact_id,
                      agent_id=req.agent_id, script_id=req.script_id, auto_dial=req.auto_dial,
                      status="queued" if req.auto_dial else "scheduled", idempotency_key=idempotency_key,
-                     request_hash=req.fingerprint(), requested_by=uow.actor, created_at=to_dt(now),
+                     request_hash=req.fingerprint(uow.codec.phone_hash), requested_by=uow.actor, created_at=to_dt(now),
                      updated_at=to_dt(now))
     uow.session.add(cr)
     spec, disps = spec_for(c), dispositions_of(c)
@@ -180,14 +183,16 @@ def _submit(platform: Platform, live: LiveHost, tid: str, call_id: str, target: 
                 lane.feed(AgentLoggedIn(seat, groups), now)
         host.observer.requested.add(call_id)
         lane.preset_id = call_id
+        lane.last_hold = None
         try:
             lane.feed(ManualDialRequested(seat, target), now)
         finally:
             held = lane.preset_id is not None
             lane.preset_id = None
-        if held:
+        if held:  # the compliance screen (or the router) held it back: say why
             host.observer.requested.discard(call_id)
-            set_call_status(platform, tid, call_id, "held", now)
+            why = lane.last_hold.reasons[0] if lane.last_hold is not None and lane.last_hold.reasons else None
+            set_call_status(platform, tid, call_id, "held", now, error_code=why)
 
     def failed(e: WaihuError) -> None:
         set_call_status(platform, tid, call_id, "rejected", live.now, error_code=e.code)

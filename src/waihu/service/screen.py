@@ -68,6 +68,23 @@ class ComplianceScreen:
             self.add_campaign(spec.campaign_id, spec.job_type, (options or {}).get("compliance"))
         return self.rules[spec.campaign_id]
 
+    def reload(self) -> None:
+        """Read the tenant's rules again; every campaign's are merged again at its next dial."""
+        with self.engine.connect() as conn:
+            settings = conn.execute(select(Tenant.settings).where(Tenant.id == self.tenant_id)).scalar() or {}
+        self.tenant_rules = dict(settings).get("compliance") or {}
+        self.rules.clear()
+
+    def refresh_dnc(self, hashes: Sequence[str]) -> None:
+        """Read these numbers' DNC entries again (an entry was added or removed elsewhere)."""
+        known = [h for h in hashes if h in self.callees]
+        for h in known:
+            self.callees[h].dnc = {}
+        for d in repo.dnc_facts(self.engine, self.tenant_id, known):
+            until = INF if d.expires_at is None else d.expires_at
+            c = self.callees[d.phone_hash].dnc
+            c[d.campaign_id] = max(c.get(d.campaign_id, 0.0), until)
+
     def lookback(self) -> float:
         days = max([r.marketed_days or 0 for r in self.rules.values()] + [2])
         return days * DAY

@@ -32,8 +32,10 @@ def dnc_add(request: Request, csrf: str = Form(""), phone: str = Form(..., max_l
     pg.check_csrf(csrf)
     pg.need("dnc.manage")
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
-        dr.add_dnc(uow, phone, reason or None, pg.now())
+        d = dr.add_dnc(uow, phone, reason or None, pg.now())
         uow.commit()
+    if pg.live is not None:
+        pg.live.dnc_changed(pg.tenant_id, [d.phone_hash])
     return RedirectResponse("/dnc", status_code=303)
 
 
@@ -45,6 +47,8 @@ def dnc_remove(entry_id: str, request: Request, csrf: str = Form("")) -> Respons
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
         dr.remove_dnc(uow, entry_id, pg.now())
         uow.commit()
+    if pg.live is not None:
+        pg.live.dnc_changed(pg.tenant_id, [entry_id])
     return RedirectResponse("/dnc", status_code=303)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, select
+from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
 
 from waihu.adapters.storage.models import Campaign, Cdr
 from waihu.adapters.storage.models_compliance import GLOBAL, Consent, DncEntry
@@ -36,6 +36,9 @@ class DncFact:
     source: str
     expires_at: float | None  # None: permanent
     created_at: float
+    masked: str | None = None
+    note: str | None = None
+    created_by: str | None = None
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -67,7 +70,8 @@ def _fact(r: object) -> DncFact:
     m = dict(r)  # type: ignore[call-overload]
     exp = m["expires_at"]
     return DncFact(m["phone_hash"], m["tenant_id"], m["campaign_id"], m["source"],
-                   to_ts(exp) if exp is not None else None, to_ts(m["created_at"]))
+                   to_ts(exp) if exp is not None else None, to_ts(m["created_at"]), m.get("masked"),
+                   m.get("note"), m.get("created_by"))
 
 
 def consented(engine: Engine, tenant_id: str, contact_ids: Sequence[str], now: float) -> dict[str, set[str]]:
@@ -99,9 +103,22 @@ def upsert_dnc(conn: Connection, rows: Sequence[dict[str, object]]) -> int:
 
 
 def dnc_row(phone_hash: str, tenant_id: str, campaign_id: str, source: str, expires_at: float | None,
-            now: float) -> dict[str, object]:
+            now: float, *, masked: str | None = None, note: str | None = None,
+            created_by: str | None = None) -> dict[str, object]:
     return {"phone_hash": phone_hash, "tenant_id": tenant_id, "campaign_id": campaign_id, "source": source,
-            "expires_at": opt_dt(expires_at), "created_at": to_dt(now)}
+            "expires_at": opt_dt(expires_at), "created_at": to_dt(now), "masked": masked, "note": note,
+            "created_by": created_by}
+
+
+def active_dnc(conn: Connection, tenant_id: str, campaign_id: str | None, phone_hash: str,
+               now: float) -> DncFact | None:
+    """The entry that blocks this number now, if any: the global list, the tenant's, the campaign's."""
+    scopes = or_(DncEntry.tenant_id == GLOBAL,
+                 and_(DncEntry.tenant_id == tenant_id, DncEntry.campaign_id.in_([GLOBAL, campaign_id or GLOBAL])))
+    q = select(DncEntry).where(DncEntry.phone_hash == phone_hash, scopes,
+                               or_(DncEntry.expires_at.is_(None), DncEntry.expires_at > to_dt(now))).limit(1)
+    row = conn.execute(q).mappings().first()
+    return _fact(row) if row is not None else None
 
 
 def list_dnc(conn: Connection, tenant_ids: Sequence[str], campaign_id: str | None = None,

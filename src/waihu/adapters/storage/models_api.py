@@ -85,20 +85,6 @@ class CallRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(TS)
 
 
-class TenantDncEntry(Base):
-    """A minimal tenant do-not-call list of the API, keyed by the blind index (never the number)."""
-
-    __tablename__ = "api_dnc_entries"
-    __table_args__ = (UniqueConstraint("tenant_id", "phone_hash"),)
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
-    phone_hash: Mapped[str] = mapped_column(String(64))
-    masked: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str | None] = mapped_column(String(200))
-    created_by: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(TS)
-
-
 class WebhookSubscription(Base):
     __tablename__ = "webhook_subscriptions"
     id: Mapped[str] = mapped_column(ID, primary_key=True)

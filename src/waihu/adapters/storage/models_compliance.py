@@ -28,6 +28,14 @@ class DncEntry(Base):
     source: Mapped[str] = mapped_column(String(20))  # complaint|ivr_opt_out|customer_request|regulator|carrier
     expires_at: Mapped[datetime | None] = mapped_column(TS)  # None: permanent
     created_at: Mapped[datetime] = mapped_column(TS)
+    masked: Mapped[str | None] = mapped_column(String(32))  # 138****5678 when added by number
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def id(self) -> str:
+        """Pages of entries are keyed by the blind index."""
+        return self.phone_hash
 
 
 class Consent(Base):

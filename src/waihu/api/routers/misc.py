@@ -20,12 +20,20 @@ router = APIRouter(prefix="/v1")
 class DncIn(Strict):
     phone: str = Field(min_length=1, max_length=40)
     reason: str | None = Field(None, max_length=200)
+    source: str = Field("customer_request", description="complaint, ivr_opt_out, customer_request, regulator "
+                                                         "or carrier")
+    expires_at: datetime | None = Field(None, description="A temporary block (1 to 120 hours); omit: permanent.")
+    campaign_id: str | None = Field(None, max_length=32, description="A campaign's own list; omit: tenant-wide.")
 
 
 class DncOut(BaseModel):
-    id: str
+    id: str = Field(description="The number's blind index (the list never stores the number).")
     phone: str
     reason: str | None
+    source: str
+    scope: str
+    campaign_id: str | None
+    expires_at: str | None
     created_at: str | None
 
 
@@ -92,26 +100,36 @@ class AuditOut(BaseModel):
 # ---------------------------------------------------------------- DNC
 @router.get("/dnc", response_model=Page[DncOut], tags=["dnc"])
 def dnc(phone: str | None = Query(None, max_length=40, description="Check one number."),
+        campaign_id: str | None = Query(None, max_length=32, description="A campaign's list instead of the tenant's."),
         pp: PageParams = Depends(page_params), ctx: Ctx = need("dnc.read")) -> dict[str, Any]:
-    """The tenant's do-not-call entries (numbers masked; stored only as a keyed hash)."""
+    """The tenant's do-not-call entries (numbers masked; stored only as a keyed hash). The dialer
+    screens every dial against these, the campaign's and the deployment's global list."""
     with ctx.uow() as uow:
-        rows, cur = dr.list_dnc(uow, phone=phone, sort=pp.sort, cursor=pp.cursor, limit=pp.limit)
+        rows, cur = dr.list_dnc(uow, phone=phone, sort=pp.sort, cursor=pp.cursor, limit=pp.limit,
+                                campaign_id=campaign_id)
         return page([dr.dnc_dict(d) for d in rows], cur)
 
 
 @router.post("/dnc", response_model=DncOut, status_code=201, tags=["dnc"])
 def dnc_add(body: DncIn, ctx: Ctx = need("dnc.manage")) -> dict[str, Any]:
     with ctx.uow() as uow:
-        d = dr.add_dnc(uow, body.phone, body.reason, ctx.now())
+        d = dr.add_dnc(uow, body.phone, body.reason, ctx.now(), source=body.source,
+                       expires_at=body.expires_at.timestamp() if body.expires_at is not None else None,
+                       campaign_id=body.campaign_id)
         uow.commit()
+        if ctx.live is not None:
+            ctx.live.dnc_changed(ctx.tenant_id, [d.phone_hash])
         return dr.dnc_dict(d)
 
 
 @router.delete("/dnc/{entry_id}", status_code=204, tags=["dnc"])
-def dnc_remove(entry_id: str, ctx: Ctx = need("dnc.manage")) -> None:
+def dnc_remove(entry_id: str, campaign_id: str | None = Query(None, max_length=32),
+               ctx: Ctx = need("dnc.manage")) -> None:
     with ctx.uow() as uow:
-        dr.remove_dnc(uow, entry_id, ctx.now())
+        dr.remove_dnc(uow, entry_id, ctx.now(), campaign_id=campaign_id)
         uow.commit()
+    if ctx.live is not None:
+        ctx.live.dnc_changed(ctx.tenant_id, [entry_id])
 
 
 # ---------------------------------------------------------------- dispositions
