@@ -50,6 +50,26 @@ async def _webhook_worker(app: FastAPI, every: float = 1.0) -> None:
         await asyncio.sleep(every)
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` with its assets served by waihu itself (no CDN: works offline)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from starlette.responses import HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="waihu API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
+
+
 def create_app(platform: Platform, live: LiveHost | None = None, *, background: bool = False) -> FastAPI:
     """The app. With ``background``, the app's lifespan runs the live dialer and the webhook worker."""
 
@@ -72,7 +92,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
 
-    app = FastAPI(title="waihu API", version="1", lifespan=lifespan,
+    app = FastAPI(title="waihu API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Outbound contact-center platform API. / 外呼平台接口。See docs/api.md.")
     app.state.platform = platform
     app.state.live = live
@@ -99,6 +119,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    install_docs(app)
     from waihu.web import install as install_console
 
     install_console(app)

@@ -46,6 +46,9 @@ PERMISSIONS: dict[str, str] = {
     "dnc.manage": "add and remove do-not-call entries",
     "dispositions.read": "read dispositions set after calls",
     "webhooks.manage": "manage webhook subscriptions, see deliveries and replay them",
+    "lines.read": "see trunks and caller IDs with their live statistics",
+    "lines.manage": "add, enable and disable the tenant's own trunks and caller IDs",
+    "reports.read": "generate and download the daily and campaign reports",
     "audit.read": "read the audit log",
 }
 
@@ -57,11 +60,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({
         "users.read", "agents.read", "agents.control", "desk.use", "live.read", "contacts.read", "campaigns.read",
         "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read", "dnc.manage",
-        "dispositions.read"}),
+        "dispositions.read", "lines.read", "reports.read"}),
     Role.AGENT: frozenset({"desk.use", "contacts.read", "calls.create", "calls.read", "cdr.read",
                            "dispositions.read", "campaigns.read"}),
     Role.QA: frozenset({"agents.read", "contacts.read", "campaigns.read", "calls.read", "cdr.read",
-                        "dispositions.read"}),
+                        "dispositions.read", "reports.read"}),
     Role.API_CLIENT: frozenset({"contacts.read", "contacts.write", "contacts.import", "campaigns.read",
                                 "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read",
                                 "dnc.manage", "dispositions.read", "live.read"}),
