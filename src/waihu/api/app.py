@@ -70,6 +70,18 @@ def install_docs(app: FastAPI) -> None:
                                    swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
 
 
+async def _alert_worker(app: FastAPI, live: LiveHost) -> None:
+    from waihu.service.live_alerts import EVERY, alert_round
+
+    p: Platform = app.state.platform
+    while True:
+        await asyncio.sleep(EVERY)
+        try:
+            await asyncio.to_thread(alert_round, p, live)
+        except Exception:
+            log.exception("alert round failed")
+
+
 def create_app(platform: Platform, live: LiveHost | None = None, *, background: bool = False) -> FastAPI:
     """The app. With ``background``, the app's lifespan runs the live dialer and the webhook worker."""
 
@@ -80,6 +92,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
             if live is not None:
                 live.load_running()
                 tasks.append(asyncio.create_task(live.run(), name="waihu-live"))
+                tasks.append(asyncio.create_task(_alert_worker(app, live), name="waihu-alerts"))
             tasks.append(asyncio.create_task(_webhook_worker(app), name="waihu-webhooks"))
         try:
             yield

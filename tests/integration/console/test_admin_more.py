@@ -230,3 +230,50 @@ def test_api_docs_are_served_without_a_cdn(world: World) -> None:
     for u in refs:
         assert world.client.get(u).status_code == 200, u
     assert world.client.get("/redoc").status_code == 404  # ReDoc needs a CDN: not offered
+
+
+def test_wallboard_shows_trunk_health_and_pushes_alerts(db_url: str) -> None:
+    from waihu.adapters.simnet.model import CalleeModel
+    from waihu.service.analytics import settings as cfgs
+    from waihu.service.live_alerts import alert_round
+
+    nobody = CalleeModel(answer_rate=0.0, busy_rate=0.0, rejected_rate=0.0, empty_rate=0.0, suspended_rate=0.0,
+                         powered_off_rate=0.0, no_answer_timeout=5.0)
+    world = World(db_url, callee=nobody)
+    try:
+        t = world.tenant("acme")
+        user(world, t.id, "sup", "supervisor")
+        user(world, t.id, "admin1", "tenant_admin")
+        user(world, t.id, "agent1", "agent", "A1")
+        admin = browser(world, "admin1")
+        admin.post("/lines/trunks", data={"csrf": csrf_of(admin.get("/lines").text), "name": "移动-2",
+                                          "capacity": "10", "cps": "2"})
+        with world.platform.uow(t.id, actor="test") as uow:
+            cfgs.save(uow, None, {"alerts": {"min_attempts": 3}}, world.clock.now())
+            uow.commit()
+        camp = world.post("/v1/campaigns", t, json={"name": "cold", "mode": "progressive",
+                                                    "retry": {"no_answer": {"max_attempts": 1}}}).json()["id"]
+        ids = [world.post("/v1/contacts", t, json={"phones": [f"1390013900{i}"]}).json()["id"] for i in range(4)]
+        world.post(f"/v1/campaigns/{camp}/contacts", t, json={"contact_ids": ids})
+        world.post(f"/v1/campaigns/{camp}/start", t)
+        ag = browser(world, "agent1")
+        ag.post("/desk/state", data={"csrf": csrf_of(ag.get("/desk").text), "to": "login"})
+        ag.post("/desk/state", data={"csrf": csrf_of(ag.get("/desk").text), "to": "ready"})
+        for _ in range(60):
+            world.advance(5)
+            if world.get(f"/v1/campaigns/{camp}", t).json()["state"] == "completed":
+                break
+        sup = browser(world, "sup", "zh-CN")
+        panel = sup.get("/wallboard/panel").text
+        assert 'data-trunk="移动-2"' in panel and 'data-state="ok"' in panel and 'id="wb-no-alerts"' in panel
+        heard: list[tuple[str, str, dict[str, object]]] = []
+        stop = world.live.listen(lambda tid, kind, doc: heard.append((tid, kind, doc)))
+        assert alert_round(world.platform, world.live) >= 1
+        stop()
+        pushed = [d for tid, kind, d in heard if kind == "alert" and tid == t.id]
+        assert pushed and pushed[0]["rule"] == "connect_rate_low" and pushed[0]["campaign_id"] == camp
+        panel = sup.get("/wallboard/panel").text
+        assert 'data-rule="connect_rate_low"' in panel and "接通率过低" in panel and "cold" in panel
+        assert alert_round(world.platform, world.live) == 0  # once per window
+    finally:
+        world.close()
