@@ -63,6 +63,38 @@ async def _retention_worker(app: FastAPI, every: float = 6 * 3600.0) -> None:
         await asyncio.sleep(every)
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` with its assets served by waihu itself (no CDN: works offline)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from starlette.responses import HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="waihu API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
+
+
+async def _alert_worker(app: FastAPI, live: LiveHost) -> None:
+    from waihu.service.live_alerts import EVERY, alert_round
+
+    p: Platform = app.state.platform
+    while True:
+        await asyncio.sleep(EVERY)
+        try:
+            await asyncio.to_thread(alert_round, p, live)
+        except Exception:
+            log.exception("alert round failed")
+
+
 def create_app(platform: Platform, live: LiveHost | None = None, *, background: bool = False) -> FastAPI:
     """The app. With ``background``, the app's lifespan runs the live dialer and the webhook worker."""
 
@@ -73,6 +105,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
             if live is not None:
                 live.load_running()
                 tasks.append(asyncio.create_task(live.run(), name="waihu-live"))
+                tasks.append(asyncio.create_task(_alert_worker(app, live), name="waihu-alerts"))
             tasks.append(asyncio.create_task(_webhook_worker(app), name="waihu-webhooks"))
             tasks.append(asyncio.create_task(_retention_worker(app), name="waihu-retention"))
         try:
@@ -86,7 +119,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
 
-    app = FastAPI(title="waihu API", version="1", lifespan=lifespan,
+    app = FastAPI(title="waihu API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Outbound contact-center platform API. / 外呼平台接口。See docs/api.md.")
     app.state.platform = platform
     app.state.live = live
@@ -113,6 +146,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    install_docs(app)
     from waihu.web import install as install_console
 
     install_console(app)

@@ -48,6 +48,9 @@ PERMISSIONS: dict[str, str] = {
     "compliance.read": "read the compliance rules and ask why a contact would or would not be called",
     "compliance.manage": "change the tenant's compliance rules (calling windows, caps, consent)",
     "webhooks.manage": "manage webhook subscriptions, see deliveries and replay them",
+    "lines.read": "see trunks and caller IDs with their live statistics",
+    "lines.manage": "add, enable and disable the tenant's own trunks and caller IDs",
+    "reports.read": "generate and download the daily and campaign reports",
     "audit.read": "read the audit log",
 }
 
@@ -59,11 +62,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({
         "users.read", "agents.read", "agents.control", "desk.use", "live.read", "contacts.read", "campaigns.read",
         "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read", "dnc.manage",
-        "dispositions.read", "compliance.read"}),
+        "dispositions.read", "compliance.read", "lines.read", "reports.read"}),
     Role.AGENT: frozenset({"desk.use", "contacts.read", "calls.create", "calls.read", "cdr.read",
                            "dispositions.read", "campaigns.read"}),
     Role.QA: frozenset({"agents.read", "contacts.read", "campaigns.read", "calls.read", "cdr.read",
-                        "dispositions.read", "compliance.read"}),
+                        "dispositions.read", "compliance.read", "reports.read"}),
     Role.API_CLIENT: frozenset({"contacts.read", "contacts.write", "contacts.import", "campaigns.read",
                                 "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read",
                                 "dnc.manage", "dispositions.read", "live.read"}),

@@ -150,6 +150,17 @@ def refresh(uow: UnitOfWork, settings: Settings, token: str, now: float) -> dict
     return tokens
 
 
+def revoke_refresh(uow: UnitOfWork, token: str, now: float) -> bool:
+    """End a session: the refresh token can no longer be used (logout). Commits. True if it was live."""
+    rid, _, secret = token.partition(".")
+    rt = uow.session.get(RefreshToken, rid) if rid else None
+    if rt is None or rt.used_at is not None or not hmac.compare_digest(rt.digest, digest(secret)):
+        return False
+    rt.used_at = to_dt(now)
+    uow.commit()
+    return True
+
+
 def principal_from_jwt(settings: Settings, token: str, now: float) -> Principal:
     try:
         c = jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"],

@@ -9,11 +9,11 @@ from sqlalchemy import delete, func, select
 
 from waihu.adapters.storage.models import Campaign, CampaignContact, Contact
 from waihu.adapters.storage.uow import UnitOfWork
-from waihu.domain.campaigns import CampaignState
+from waihu.domain.campaigns import CampaignState, DialMode, RetryPolicy
 from waihu.domain.errors import Conflict, ErrorDetail, NotFound, ValidationError
 from waihu.domain.messages import CampaignDeactivated
 from waihu.service.accounts import iso
-from waihu.service.campaigns import dispositions_of, spec_for, transition
+from waihu.service.campaigns import OPTION_DEFAULTS, check_options, dispositions_of, spec_for, transition
 from waihu.service.contacts import add_to_campaign
 from waihu.service.live_observe import ADHOC_NAME
 from waihu.service.paging import paginate
@@ -22,7 +22,8 @@ from waihu.service.tenants import audit
 if TYPE_CHECKING:
     from waihu.service.live import LiveHost
 
-EVENTS = {"start": "start", "pause": "pause", "stop": "complete"}
+EVENTS = {"start": "start", "pause": "pause", "stop": "complete", "archive": "archive"}
+FIXED_STATES = (CampaignState.RUNNING.value, CampaignState.ARCHIVED.value)
 
 
 def by_id(uow: UnitOfWork, campaign_id: str) -> Campaign:
@@ -81,6 +82,56 @@ def update(uow: UnitOfWork, c: Campaign, changes: dict[str, Any], now: float) ->
     return c
 
 
+def update_dialing(uow: UnitOfWork, c: Campaign, now: float, *, mode: str | None = None,
+                   options: dict[str, Any] | None = None, retry: dict[str, dict[str, float]] | None = None,
+                   windows: list[str] | None = None, weekdays: list[int] | None = None) -> Campaign:
+    """Change how a campaign dials: mode, pacing options, retry policy, calling window (the
+    campaign's own ``compliance`` layer; ``windows=[]`` drops it so the tenant's applies).
+
+    Only while the campaign is not running (the dialer took its settings at start) nor archived.
+    Everything is checked first: nothing changes when any part is wrong."""
+    changeable(c)
+    if c.state in FIXED_STATES:
+        raise Conflict("campaign.settings_locked", "pause the campaign before changing how it dials"
+                       if c.state == CampaignState.RUNNING.value else "an archived campaign cannot be changed")
+    problems: list[ErrorDetail] = []
+    if mode is not None and mode not in DialMode.__members__.values():
+        problems.append(ErrorDetail("campaign.invalid_dial_mode", f"dial mode must be one of {', '.join(DialMode)}",
+                                    field="mode"))
+    opts = {**OPTION_DEFAULTS, **c.options, **(options or {})}
+    comp = dict(opts.get("compliance") or {})
+    if windows is not None:
+        if windows:
+            comp["windows"] = windows
+        else:
+            comp.pop("windows", None)
+    if weekdays is not None:
+        if weekdays:
+            comp["weekdays"] = weekdays
+        else:
+            comp.pop("weekdays", None)
+    opts["compliance"] = comp
+    problems += check_options(opts)
+    policy = None
+    if retry is not None:
+        try:
+            policy = RetryPolicy.from_dict(retry)
+        except ValidationError as e:
+            problems += e.details
+    if problems:
+        raise ValidationError("campaign.invalid", "the campaign was not changed", problems)
+    changed = sorted(k for k in opts if opts[k] != c.options.get(k))
+    if mode is not None and mode != c.dial_mode:
+        c.dial_mode = mode
+        changed.append("mode")
+    c.options = opts
+    if policy is not None and policy.to_dict() != c.retry_policy:
+        c.retry_policy = policy.to_dict()
+        changed.append("retry_policy")
+    audit(uow, "campaign.update", "campaign", c.id, now, fields=sorted(changed))
+    return c
+
+
 def remove(uow: UnitOfWork, c: Campaign, now: float) -> None:
     changeable(c)
     if c.state != CampaignState.DRAFT.value:
@@ -96,7 +147,7 @@ def control(uow: UnitOfWork, live: LiveHost | None, c: Campaign, action: str, no
     changeable(c)
     transition(uow, c, EVENTS[action], now)
     uow.commit()
-    if live is not None:
+    if live is not None and action != "archive":  # only a stopped campaign is archived
         tid = uow.tenant_id
         if action == "start":
             spec, disps = spec_for(c), dispositions_of(c)

@@ -70,6 +70,9 @@ def _check_options(opts: dict[str, Any]) -> list[ErrorDetail]:
     return problems
 
 
+check_options = _check_options  # the options' checks, for changes made after creation
+
+
 def create_campaign(uow: UnitOfWork, name: str, now: float, *, job_type: str = "other",
                     mode: str = "progressive", script_ref: str | None = None, agent_group: str | None = None,
                     priority: int = 0, retry: dict[str, dict[str, float]] | None = None,

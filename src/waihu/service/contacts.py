@@ -80,8 +80,12 @@ def _merge_into(contact: dict[str, Any], row: ParsedRow) -> None:
 
 def merge_rows(uow: UnitOfWork, rows: Sequence[ParsedRow], now: float, *,
                campaign_id: str | None = None, filename: str = "",
-               rejected: Sequence[ErrorDetail] = (), warnings: Sequence[ErrorDetail] = ()) -> ImportOutcome:
-    """Merge rows into the tenant's customer records (and the campaign). Does not commit."""
+               rejected: Sequence[ErrorDetail] = (), warnings: Sequence[ErrorDetail] = (),
+               rejected_raw: dict[str, Any] | None = None) -> ImportOutcome:
+    """Merge rows into the tenant's customer records (and the campaign). Does not commit.
+
+    ``rejected_raw`` (the rejected rows as read) is kept sealed with the tenant's key in the
+    import's report, for the download of rejected rows."""
     out = ImportOutcome(rejected=list(rejected), warnings=list(warnings))
     codec, tid, ts = uow.codec, uow.tenant_id, to_dt(now)
     hash_of: dict[str, str] = {}
@@ -152,7 +156,8 @@ def merge_rows(uow: UnitOfWork, rows: Sequence[ParsedRow], now: float, *,
                        created_at=ts, imported=out.imported, duplicates=out.duplicates,
                        rejected=len(out.rejected),
                        report={"rejected": [d.as_dict() for d in out.rejected],
-                               "warnings": [d.as_dict() for d in out.warnings], "merged": out.merged})
+                               "warnings": [d.as_dict() for d in out.warnings], "merged": out.merged,
+                               **({"rejected_rows": uow.codec.seal_json(tid, rejected_raw)} if rejected_raw else {})})
     uow.session.add(rec)
     out.import_id = rec.id
     audit(uow, "contacts.import", "import", rec.id, now, filename=filename, imported=out.imported,

@@ -169,7 +169,46 @@ def history(uow: UnitOfWork, c: Contact) -> dict[str, Any]:
 # ---------------------------------------------------------------- imports
 def import_dict(r: ImportRecord) -> dict[str, Any]:
     return {"id": r.id, "filename": r.filename, "campaign_id": r.campaign_id, "created_at": iso(r.created_at),
-            "imported": r.imported, "duplicates": r.duplicates, "rejected": r.rejected, "report": r.report}
+            "imported": r.imported, "duplicates": r.duplicates, "rejected": r.rejected,
+            "report": {k: v for k, v in (r.report or {}).items() if k != "rejected_rows"}}
+
+
+def rejected_rows_csv(uow: UnitOfWork, r: ImportRecord, pii: bool) -> str:
+    """The rejected rows of an import as CSV (UTF-8 with BOM, for Excel): the row number as in
+    the file, the columns and codes of its problems, the problems, then the row as read. Phone
+    columns are masked unless ``pii``. The rows are opened from the sealed report."""
+    import csv
+    import io
+
+    from waihu.domain.phone import mask_digits
+
+    report = r.report or {}
+    raw = uow.codec.open_json(uow.tenant_id, report.get("rejected_rows")) if report.get("rejected_rows") else {}
+    headers: list[str] = list(raw.get("headers") or [])
+    phone_cols = set(raw.get("phone_columns") or [])
+    cells_of = {int(n): cells for n, cells in raw.get("rows") or []}
+    problems: dict[int, list[dict[str, Any]]] = {}
+    for d in report.get("rejected") or []:
+        problems.setdefault(int(d.get("row") or 0), []).append(d)
+
+    def shown(i: int, v: str) -> str:
+        if v[:1] in ("=", "@"):  # a spreadsheet must not read a cell as a formula
+            return "'" + v
+        if pii or i not in phone_cols or not v:
+            return v
+        digits = "".join(ch for ch in v if ch.isdigit())
+        return mask_digits(digits) if digits else v
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["row / 行号", "field / 列", "code / 错误码", "problem / 问题", *headers])
+    for row in sorted(problems):
+        ds = problems[row]
+        cells = cells_of.get(row, [])
+        w.writerow([row or "", "; ".join(str(d.get("field") or "") for d in ds),
+                    "; ".join(str(d.get("code") or "") for d in ds), "; ".join(str(d.get("message") or "") for d in ds),
+                    *[shown(i, str(v)) for i, v in enumerate(cells)]])
+    return "\ufeff" + buf.getvalue()
 
 
 def get_import(uow: UnitOfWork, import_id: str) -> ImportRecord:

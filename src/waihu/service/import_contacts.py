@@ -32,7 +32,7 @@ def import_file(uow: UnitOfWork, path: Path, now: float, *, campaign: str | None
                                    parsed.rejected)
     try:
         out = merge_rows(uow, parsed.rows, now, campaign_id=campaign_id, filename=path.name,
-                         rejected=parsed.rejected, warnings=parsed.warnings)
+                         rejected=parsed.rejected, warnings=parsed.warnings, rejected_raw=parsed.rejected_raw)
         uow.commit()
     except Exception:
         uow.rollback()

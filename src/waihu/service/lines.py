@@ -222,3 +222,35 @@ def mark_caller_id(uow: UnitOfWork, now: float, number: str, source: str = "repo
     row.spam_marks += 1
     audit(uow, "caller_id.mark", "caller_id", row.id, now, source=source, status=row.status)
     return caller_id_doc(row)
+
+
+# ------------------------------------------------------------------ enabling and disabling
+def set_trunk_enabled(uow: UnitOfWork, now: float, name: str, enabled: bool) -> dict[str, Any]:
+    """Enable or disable one of the tenant's own trunks (a platform trunk is the platform's to
+    change); the router takes the change at the next start of the dialer."""
+    row = next((r for r in visible_trunks(uow) if r.name == name), None)
+    if row is None:
+        raise NotFound("trunk.not_found", "no such trunk for this tenant")
+    if row.owner_tenant_id != uow.tenant_id:
+        raise Conflict("trunk.platform_owned", "a platform trunk is enabled and disabled by the platform")
+    if row.enabled != enabled:
+        row.enabled = enabled
+        audit(uow, "trunk.enable" if enabled else "trunk.disable", "trunk", row.id, now, name=name)
+    return trunk_doc(row)
+
+
+def set_caller_id_status(uow: UnitOfWork, now: float, number: str, action: str) -> dict[str, Any]:
+    """Take one of the tenant's own caller IDs offline, or clear it (back to active)."""
+    if action not in ("take_offline", "clear"):
+        raise ValidationError("caller_id.invalid_action", "action must be take_offline or clear")
+    e164 = normalize(number).phone.e164
+    row = next((r for r in visible_caller_ids(uow) if r.number == e164), None)
+    if row is None:
+        raise NotFound("caller_id.not_found", "no such caller ID for this tenant")
+    if row.owner_tenant_id != uow.tenant_id:
+        raise Conflict("caller_id.platform_owned", "a platform caller ID is changed by the platform")
+    row.status = CALLER_ID_LIFECYCLE.next(CallerIdStatus(row.status), action).value
+    if action == "clear":
+        row.spam_marks = 0
+    audit(uow, f"caller_id.{action}", "caller_id", row.id, now, status=row.status)
+    return caller_id_doc(row)

@@ -190,6 +190,10 @@ class LiveHost:
         c = calls.get(call_id) if calls is not None else None
         return dict(c) if c is not None else None
 
+    def notify(self, tenant_id: str, kind: str, doc: dict[str, Any]) -> None:
+        """Tell the listeners of a change found outside the engines (e.g. an alert fired)."""
+        self.observer._tell(tenant_id, kind, doc)
+
     def listen(self, fn: Callable[[str, str, dict[str, Any]], None]) -> Callable[[], None]:
         """Be told of every change (``fn(tenant_id, kind, doc)``, kind: agent, call or campaign), on
         the runtime task; e.g. to feed a wallboard. Returns a function that stops it."""

@@ -13,14 +13,15 @@ from starlette.responses import Response
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
-API_PATHS = ("/v1", "/docs", "/redoc", "/openapi.json")  # the API's own pages keep FastAPI's defaults
+API_PATHS = ("/v1", "/docs", "/openapi.json")  # the API's own pages keep FastAPI's defaults
 
 
 def install(app: FastAPI) -> None:
-    from waihu.web import admin_pages, desk_tools, live_pages, pages
+    from waihu.web import admin_more, admin_pages, desk_tools, live_pages, pages
     from waihu.web.session import set_session
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(admin_more.router, include_in_schema=False)  # before pages' /campaigns/{id}/{action}
     app.include_router(pages.router, include_in_schema=False)
     app.include_router(live_pages.router, include_in_schema=False)
     app.include_router(admin_pages.router, include_in_schema=False)

@@ -18,11 +18,12 @@ from waihu.bootstrap import Platform
 from waihu.domain.errors import Forbidden, Unauthenticated, ValidationError, WaihuError
 from waihu.service import campaign_admin as ca
 from waihu.service import customers as cu
-from waihu.service.auth import login
+from waihu.service.auth import login, revoke_refresh
 from waihu.service.campaigns import create_campaign
 from waihu.service.import_contacts import import_file
 from waihu.web import i18n
-from waihu.web.session import NeedLogin, clear_session, page_of, set_session, templates
+from waihu.web.admin_more import campaign_form
+from waihu.web.session import REFRESH_COOKIE, NeedLogin, clear_session, page_of, set_session, templates
 
 router = APIRouter()
 SUFFIXES = {".csv", ".txt", ".xlsx"}
@@ -72,7 +73,16 @@ def do_login(request: Request, username: str = Form(..., max_length=100),
 
 @router.post("/logout")
 def do_logout(request: Request, csrf: str = Form("")) -> Response:
-    page_of(request).check_csrf(csrf)
+    pg = page_of(request)
+    pg.check_csrf(csrf)
+    # the refresh token is revoked on the server: a copied cookie cannot renew the session
+    renewed = getattr(request.state, "renewed", None)
+    tokens = [request.cookies.get(REFRESH_COOKIE) or "", str(renewed["refresh_token"]) if renewed else ""]
+    request.state.renewed = None
+    with pg.platform.uow("", actor=pg.who.actor) as uow:
+        for rt in tokens:
+            if rt:
+                revoke_refresh(uow, rt, pg.now())
     resp = RedirectResponse("/", status_code=303)
     clear_session(resp)
     return resp
@@ -139,8 +149,9 @@ def campaign_page(campaign_id: str, request: Request) -> Response:
     with pg.platform.uow(pg.tenant_id) as uow:
         c = ca.by_id(uow, campaign_id)
         item = {**ca.campaign_dict(c), "contacts": ca.contact_count(uow, c)}
+        form = campaign_form(c)
     live = pg.live.counters(pg.tenant_id).get(campaign_id) if pg.live else None
-    return pg.render("campaign.html", c=item, live=live or {})
+    return pg.render("campaign.html", c=item, live=live or {}, form=form)
 
 
 # ---------------------------------------------------------------- imports
@@ -148,7 +159,13 @@ def campaign_page(campaign_id: str, request: Request) -> Response:
 def imports(request: Request) -> Response:
     pg = page_of(request)
     pg.need("contacts.import")
-    return pg.render("imports.html", campaigns=_campaign_choices(pg), report=None)
+    return pg.render("imports.html", campaigns=_campaign_choices(pg), report=None, recent=_recent_imports(pg))
+
+
+def _recent_imports(pg: Any) -> list[dict[str, Any]]:
+    with pg.platform.uow(pg.tenant_id) as uow:
+        rows, _ = cu.list_imports(uow, sort=None, cursor=None, limit=20)
+        return [{**cu.import_dict(r), "created_ts": r.created_at.timestamp() if r.created_at else None} for r in rows]
 
 
 def _campaign_choices(pg: Any) -> list[dict[str, Any]]:
@@ -179,7 +196,7 @@ def import_upload(request: Request, csrf: str = Form(""), file: UploadFile = Fil
             out = import_file(uow, path, pg.now(), campaign=campaign_id or None, strict=False)
             assert out.import_id is not None
             report = cu.import_dict(cu.get_import(uow, out.import_id))
-    return pg.render("imports.html", campaigns=_campaign_choices(pg), report=report)
+    return pg.render("imports.html", campaigns=_campaign_choices(pg), report=report, recent=_recent_imports(pg))
 
 
 # ---------------------------------------------------------------- errors as pages
@@ -198,7 +215,9 @@ def install_errors(app: FastAPI) -> None:
             out = api_handler(request, exc)
             return await out if inspect.isawaitable(out) else out
         assert isinstance(exc, WaihuError)
-        return _error_page(request, exc.code, status_of(exc), exc.message, [d.message for d in exc.details])
+        details = [(f"{d.field}: " if d.field else "") + (f"row {d.row}: " if d.row else "") + d.message
+                   for d in exc.details]
+        return _error_page(request, exc.code, status_of(exc), exc.message, details)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error_page(request, "not_found", 404)

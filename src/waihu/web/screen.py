@@ -10,6 +10,8 @@ from waihu.domain.metrics import abandon_rate
 from waihu.service import campaign_admin as ca
 from waihu.service import customers as cu
 from waihu.service import directory as dr
+from waihu.service import lines as ln
+from waihu.service.analytics import alerts
 from waihu.service.campaigns import OPTION_DEFAULTS, dispositions_of
 from waihu.web.session import Page
 
@@ -78,6 +80,8 @@ def wallboard_view(pg: Page) -> dict[str, Any]:
         targets = {k: float({**OPTION_DEFAULTS, **v.options}["abandon_target"]) for k, v in camps.items()}
         cnames = {k: v.name for k, v in camps.items()}
         states = {k: v.state for k, v in camps.items()}
+        trunks = trunk_health(pg, uow, live.virtual_now() if live else pg.now()) if pg.can("lines.read") else []
+        fired = alerts.recent(uow, None, 10)
     now = live.virtual_now() if live else 0.0
     grid = []
     for a in sorted(live.agents(pg.tenant_id) if live else [], key=lambda d: names.get(d["agent_id"], "")):
@@ -95,4 +99,18 @@ def wallboard_view(pg: Page) -> dict[str, Any]:
                      "abandon_rate": abandon_rate(c["abandoned"], answered) if answered else None,
                      "target": targets[cid], "in_progress": max(0, dialed - c["ended"])})
     return {"grid": grid, "campaigns": rows, "occupancy": busy / len(on_floor) if on_floor else None,
-            "backlog": sum(r["in_progress"] for r in rows), "live_on": live is not None}
+            "backlog": sum(r["in_progress"] for r in rows), "live_on": live is not None,
+            "trunks": trunks, "alerts": [{**a, "campaign_name": cnames.get(a["campaign_id"] or "", "")} for a in fired]}
+
+
+def trunk_health(pg: Page, uow: Any, now: float) -> list[dict[str, Any]]:
+    """Per trunk: state (disabled, alarm or ok), answer rate and attempts over 5 minutes, the line's
+    loss causes over the hour (from the CDRs)."""
+    out = []
+    for t in ln.trunk_status(uow, now):
+        five, hour = t["windows"]["5m"], t["windows"]["1h"]
+        state = "disabled" if not t["enabled"] else (t["alarm"] or "ok")
+        losses = sorted(hour["loss_rates"].items(), key=lambda kv: -kv[1])[:3]
+        out.append({"name": t["name"], "state": state, "attempts": five["attempts"], "asr": five["asr"],
+                    "losses": losses, "line_loss_rate": hour["line_loss_rate"]})
+    return out

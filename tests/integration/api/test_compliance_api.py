@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.apitools import T0, World, error_code
+
 from waihu.service.dnc import DncItem, add_entries
 
 A, B, C, D, E = "13900139001", "13900139002", "13900139003", "13900139004", "13900139005"

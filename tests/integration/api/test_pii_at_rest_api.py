@@ -5,9 +5,9 @@ uploads, signaling logs."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
-
 from tests.apitools import World
 from tests.e2e.test_pii_at_rest import dump, forms
+
 from waihu.adapters.storage.models_api import CallRequest, WebhookDelivery
 from waihu.adapters.storage.models_routing import CallSignaling
 from waihu.service.demo import DemoConfig, demo_rows, run_demo

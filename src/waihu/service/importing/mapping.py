@@ -8,7 +8,7 @@ Duplicates across rows are left alone: the persistence layer merges them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from waihu.domain.errors import ErrorDetail, ValidationError
@@ -49,6 +49,12 @@ class ParseResult:
     format: str
     column_map: dict[str, list[str]]
     warnings: list[ErrorDetail]
+    # the rejected rows as read (at most MAX_REJECTED_KEPT), for the download of rejected rows:
+    # {"headers": [...], "phone_columns": [...], "rows": [[row number, cells], ...]}
+    rejected_raw: dict[str, object] = field(default_factory=dict)
+
+
+MAX_REJECTED_KEPT = 10_000
 
 
 def _integer(text: str) -> int | None:
@@ -145,9 +151,12 @@ def parse_table(
     rows: list[ParsedRow] = []
     rejected: list[ErrorDetail] = []
     warnings: list[ErrorDetail] = list(cmap.warnings)
+    raw_rows: list[list[object]] = []
     for number, cells in table.rows:
         parsed, errors, row_warnings = _parse_row(number, cells, cmap, keys, default_region)
         rejected.extend(errors)
+        if errors and len(raw_rows) < MAX_REJECTED_KEPT:
+            raw_rows.append([number, list(cells)])
         warnings.extend(row_warnings)
         if parsed is not None:
             rows.append(parsed)
@@ -158,6 +167,8 @@ def parse_table(
         format=table.format,
         column_map=cmap.as_dict(),
         warnings=warnings,
+        rejected_raw={"headers": [cmap.label(i) for i in range(len(table.headers))],
+                      "phone_columns": list(cmap.phones), "rows": raw_rows} if raw_rows else {},
     )
 
 

@@ -39,6 +39,6 @@
   }
   panel.addEventListener("focusout", function () { if (pending) { pending = false; refresh(); } });
   var es = new EventSource("/events");
-  ["agent", "campaign", "call"].forEach(function (kind) { es.addEventListener(kind, refresh); });
+  ["agent", "campaign", "call", "alert"].forEach(function (kind) { es.addEventListener(kind, refresh); });
   es.onopen = function () { document.body.dataset.live = "on"; };
 })();
