@@ -29,6 +29,7 @@ class CallTrace:
     trunk: str
     number: str  # masked
     entries: tuple[LogEntry, ...]
+    sip_call_id: str = ""  # the dialog's Call-ID header, as the carrier logs it
 
 
 class SipTelephony:
@@ -47,7 +48,7 @@ class SipTelephony:
         self.number_format = number_format
         self.calls: dict[str, CallLeg] = {}  # SIP thread only
         self._masked: dict[str, str] = {}
-        self._traces: OrderedDict[str, tuple[str, str, list[LogEntry]]] = OrderedDict()
+        self._traces: OrderedDict[str, tuple[str, str, list[LogEntry], str]] = OrderedDict()
         self._keep = keep_traces
         self.agents = AgentLegs(self)
         self.health = {t.name: TrunkHealth(t.name, t.down_after, t.up_after, on_trunk_state) for t in trunks}
@@ -120,8 +121,8 @@ class SipTelephony:
         kept = self._traces.get(call_id)
         if kept is None:
             return None
-        trunk, masked, entries = kept
-        return CallTrace(call_id, trunk, masked, tuple(entries))
+        trunk, masked, entries, sip_call_id = kept
+        return CallTrace(call_id, trunk, masked, tuple(entries), sip_call_id)
 
     # ------------------------------------------------------------------ SIP thread
     def _dial(self, cmd: Dial) -> None:
@@ -151,7 +152,8 @@ class SipTelephony:
         self.calls.pop(leg.call_id, None)
         self.finished += 1
         self.agents.customer_gone(leg)
-        self._traces[leg.call_id] = (leg.trunk.name, self._masked.pop(leg.call_id, "?"), leg.entries)
+        self._traces[leg.call_id] = (leg.trunk.name, self._masked.pop(leg.call_id, "?"), leg.entries,
+                                     leg.sip_call_id)
         if len(self._traces) > self._keep:
             self._traces.popitem(last=False)
 
