@@ -191,6 +191,15 @@ class Router:
             tl.usable = max(1.0, min(tl.usable, tl.in_flight * 0.9))
             self.transitions.append((now, trunk_id, "throttle", f"usable_concurrency:{int(tl.usable)}"))
 
+    def on_signal(self, trunk_id: str, up: bool, now: float) -> None:
+        """The trunk's own health signal (SIP OPTIONS) went down or up (see ``Breaker.signal``)."""
+        tl = self.live.get(trunk_id)
+        if tl is None:
+            return
+        ev = tl.breaker.signal(up, now)
+        if ev is not None:
+            self.transitions.append((now, trunk_id, ev, tl.breaker.last_reason))
+
     def on_outcome(self, trunk_id: str, region: str | None, now: float, *, answered: bool,
                    dialed_at: float | None = None) -> None:
         """The callee's outcome of a call the line carried (answered or not).

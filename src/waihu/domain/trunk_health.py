@@ -150,6 +150,7 @@ class Breaker:
     probe_ok: int = 0
     ejections: int = 0
     last_reason: str = ""
+    signal_down: bool = False  # the trunk's own health signal (SIP OPTIONS) says it is down
 
     @property
     def th(self) -> Thresholds:
@@ -162,11 +163,29 @@ class Breaker:
         return event
 
     def tick(self, now: float) -> str | None:
-        """Move an ejected trunk to probing once its cool-down has passed."""
-        if self.state is TrunkHealth.EJECTED and now >= self.since + self.cooldown:
+        """Move an ejected trunk to probing once its cool-down has passed (not while its
+        health signal says it is down)."""
+        if self.state is TrunkHealth.EJECTED and not self.signal_down and now >= self.since + self.cooldown:
             self.probe_ok = 0
             self.probes_in_flight = 0
             return self._move("cooldown", now, "cooldown_elapsed")
+        return None
+
+    def signal(self, up: bool, now: float) -> str | None:
+        """The trunk's health signal changed (SIP OPTIONS probes: down after failed probes, up
+        after good ones). Down ejects the trunk and keeps it out, whatever its cool-down; up ends
+        the cool-down at once: probe calls then readmit it as after any ejection."""
+        self.signal_down = not up
+        if self.state is TrunkHealth.DISABLED:
+            return None
+        if not up:
+            if self.state is TrunkHealth.EJECTED:
+                return None
+            return self.eject(now, "options_down")
+        if self.state is TrunkHealth.EJECTED:
+            self.probe_ok = 0
+            self.probes_in_flight = 0
+            return self._move("cooldown", now, "options_up")
         return None
 
     def can_probe(self) -> bool:

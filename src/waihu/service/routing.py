@@ -109,6 +109,11 @@ class RoutedLines:
         self._open[(spec.campaign_id, target.contact_id, dec_trunk)] = (target.region, dec.probe)
         return Route(dec_trunk, caller_id, reason=reason)
 
+    def trunk_signal(self, trunk_id: str, up: bool, now: float) -> None:
+        """A trunk's health probes (SIP OPTIONS) say it went down or came back up. Call it on
+        the runtime's thread (the SIP adapter reports on its own: hop to the loop first)."""
+        self.router.on_signal(trunk_id, up, now)
+
     def observe(self, cmd: Command, now: float) -> None:
         if isinstance(cmd, WriteCdr):
             self.record(cmd.record)

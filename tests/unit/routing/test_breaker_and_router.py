@@ -179,3 +179,39 @@ def test_the_router_learns_the_better_trunk_per_region() -> None:
     late = {reg: p[-500:] for reg, p in picks.items()}
     assert late["浙江"].count("A") / 500 > 0.85
     assert late["广东"].count("B") / 500 > 0.85
+
+
+def test_options_down_ejects_and_holds_the_trunk_out_until_options_up() -> None:
+    r = router(trunk("A", priority=1), trunk("B"))
+    assert send(r, 0.0)[0] == "A"
+    r.release("A")
+    r.on_signal("A", False, 1.0)
+    assert r.health("A") is TrunkHealth.EJECTED
+    assert r.transitions[-1] == (1.0, "A", "eject", "options_down")
+    r.on_signal("A", False, 2.0)  # still down: nothing new
+    assert len([t for t in r.transitions if t[1] == "A"]) == 1
+    # long past the cool-down, the trunk stays out while its probes fail
+    assert send(r, 500.0)[0] == "B" and r.health("A") is TrunkHealth.EJECTED
+    r.release("B")
+    r.on_signal("A", True, 501.0)  # good probes again: probe calls may go at once
+    assert r.health("A") is TrunkHealth.PROBING and r.transitions[-1][2:] == ("cooldown", "options_up")
+    for k in range(5):
+        assert send(r, 501.1 + k / 10)[:3] == ("A", True, "probe")
+    for k in range(5):
+        ring(r, "A", 502.0 + k / 10, probe=True)
+    assert r.health("A") is TrunkHealth.ENABLED
+    r.on_signal("A", True, 503.0)  # up while enabled changes nothing
+    assert r.health("A") is TrunkHealth.ENABLED and r.transitions[-1][2] == "probe_ok"
+
+
+def test_options_down_during_probing_ejects_again_and_disabled_trunks_are_left_alone() -> None:
+    r = router(trunk("A"))
+    r.on_signal("A", False, 0.0)
+    r.on_signal("A", True, 1.0)
+    assert r.health("A") is TrunkHealth.PROBING
+    r.on_signal("A", False, 2.0)
+    assert r.health("A") is TrunkHealth.EJECTED and r.transitions[-1][2:] == ("probe_fail", "options_down")
+    b = r.live["A"].breaker
+    b.state = TrunkHealth.DISABLED
+    r.on_signal("A", True, 3.0)
+    assert r.health("A") is TrunkHealth.DISABLED and not b.signal_down
