@@ -123,11 +123,15 @@ def options_request(host: str, port: int, from_user: str) -> Any:
 
 
 def registration(global_config: dict[str, Any], user: str, host: str, port: int, password: str | None,
-                 expires: int = 300) -> Any:
+                 expires: int = 300, on_ok: Callable[..., None] | None = None,
+                 on_fail: Callable[..., None] | None = None) -> Any:
+    """A REGISTER agent: ``on_ok(expires_at, contact, None)`` after each 2xx (it re-registers
+    by itself when the binding expires), ``on_fail(status_line, None)`` after a final failure
+    (it tries again 60 s later). 401/407 challenges are answered with the credentials."""
     aor = SipURL(username=user, host=host, port=port)
-    contact = SipURL(username=user)
+    contact = SipURL(username=user, host=global_config["_sip_address"], port=global_config["_sip_port"])
     return SipRegistrationAgent(global_config, aor, contact, user=user, passw=password, exp=expires,
-                                target=((host, port), "udp"))
+                                rok_cb=on_ok, rfail_cb=on_fail, target=((host, port), "udp"))
 
 
 def transaction_manager_class(workers: int) -> type[Any]:

@@ -15,7 +15,8 @@ from waihu.adapters.sip.agents import AgentLegs
 from waihu.adapters.sip.config import SipTrunk
 from waihu.adapters.sip.leg import CallLeg, LogEntry
 from waihu.adapters.sip.probe import TrunkHealth, TrunkProber
-from waihu.adapters.sip.stack import SipStack, registration
+from waihu.adapters.sip.register import Registration
+from waihu.adapters.sip.stack import SipStack
 from waihu.domain.calls import LossCause
 from waihu.domain.messages import CallFailed, Dial, Event
 from waihu.ports import Clock, Scheduler
@@ -53,7 +54,8 @@ class SipTelephony:
         self.agents = AgentLegs(self)
         self.health = {t.name: TrunkHealth(t.name, t.down_after, t.up_after, on_trunk_state) for t in trunks}
         self._probers: list[TrunkProber] = []
-        self._registrations: list[object] = []
+        # trunks that must register, by name (state readable from any thread)
+        self.registrations = {t.name: Registration(stack, t) for t in trunks if t.register and t.username}
         self.started = 0
         self.finished = 0
 
@@ -68,11 +70,8 @@ class SipTelephony:
                 p = TrunkProber(self.stack, t, self.health[t.name])
                 p.start()
                 self._probers.append(p)
-            if t.register and t.username:
-                ra = registration(self.stack.global_config, t.username, t.host, t.port, t.password,
-                                  t.register_expires)
-                ra.doregister()
-                self._registrations.append(ra)
+        for reg in self.registrations.values():
+            reg.start()
 
     def stop(self) -> None:
         self.stack.call(self._stop)
@@ -81,6 +80,8 @@ class SipTelephony:
         for p in self._probers:
             p.stop()
         self._probers.clear()
+        for reg in self.registrations.values():
+            reg.stop()
 
     # ------------------------------------------------------------------ Telephony port
     def dial(self, cmd: Dial, now: float) -> None:
