@@ -67,7 +67,7 @@ def seed_campaign(platform: Platform, numbers: list[str], now: float) -> tuple[s
         spec = spec_for(c)
         uow.commit()
     # short rings and wrap-ups so that the test runs in seconds; one attempt per contact
-    spec.ring_timeout, spec.wrap_limit, spec.retry = 0.6, 0.05, RetryPolicy({})
+    spec.ring_timeout, spec.wrap_limit, spec.retry = 1.0, 0.05, RetryPolicy({})
     spec.default_trunk = "carrier"
     spec.default_caller_id = "4008001234"
     return tid, spec
