@@ -1,12 +1,14 @@
 """Registration with carriers that require it: a REGISTER binding kept up per trunk.
 
-sippy's registration agent does the work (digest answers to 401/407, re-REGISTER when the
-binding expires, another try 60 s after a failure); ``Registration`` keeps its state where
-other threads can read it. Runs in the SIP thread.
+sippy's registration agent does the work (digest answers to 401/407, another try 60 s after a
+failure), renewing the binding before it runs out (halfway through a short one, a minute early
+for a long one); ``Registration`` keeps its state where other threads can read it. Runs in the
+SIP thread.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from waihu.adapters.sip.config import SipTrunk
@@ -22,6 +24,7 @@ class Registration:
         self.failures = 0
         self.last_status: str | None = None  # e.g. "SIP/2.0 403 Forbidden" after a failure
         self.expires_at: float | None = None  # wall-clock time the binding runs out
+        self.last_ok_at: float | None = None
         self._agent: Any = None
 
     def start(self) -> None:
@@ -43,6 +46,7 @@ class Registration:
         self.ok += 1
         self.last_status = None
         self.expires_at = float(expires_at)
+        self.last_ok_at = time.time()
 
     def _fail(self, status_line: Any, arg: Any) -> None:
         self.registered = False
