@@ -154,3 +154,20 @@ def test_agent_hanging_up_ends_the_call_logs_the_agent_out_until_a_new_login(
     saw = sorted(line.split()[1:] for line in carrier_log.read_text().splitlines())
     assert saw == [["8613900002220", "bridged", "o=agentphone", "bye-from-dialer"],
                    ["8613900002221", "bridged", "o=agentphone", "bye-from-callee"]]
+
+
+def test_a_phone_that_refuses_the_login_call_logs_the_agent_out(sip_stack: SipStack, sipp: Start) -> None:
+    phone = sipp("reject.xml", subs={"CODE": "486", "REASON": "Busy Here"}, calls=1)
+
+    async def go() -> list[Any]:
+        events: list[Any] = []
+        sched = AsyncioScheduler(asyncio.get_running_loop(), lambda ev, now: events.append(ev))
+        tel = SipTelephony(sip_stack, [SipTrunk("carrier", "127.0.0.1", phone.port, options_interval=0)],
+                           sched, sched.clock)
+        tel.login_agent("1001", f"sip:1001@127.0.0.1:{phone.port}")
+        await until(lambda: tel.agent_state("1001") == "failed")
+        await settle(sip_stack, sched)
+        return events
+
+    assert asyncio.run(go()) == [AgentLoggedOut("1001")]
+    assert phone.wait() == 0, phone.output()
