@@ -182,7 +182,7 @@ class Router:
         if tl is None:
             return
         tl.loss.add(not ok, now)
-        ev = tl.breaker.on_line(ok, cause, now, probe)
+        ev = tl.breaker.on_line(ok, cause, now, probe, alone=tl.in_flight <= 1)
         if ev is not None:
             self.transitions.append((now, trunk_id, ev, tl.breaker.last_reason))
         if ok:

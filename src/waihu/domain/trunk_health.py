@@ -145,6 +145,8 @@ class Breaker:
     window: deque[int] = field(default_factory=deque)  # 1 = line loss (congestion excluded)
     congestion: deque[int] = field(default_factory=deque)
     consecutive: int = 0
+    congestion_streak: int = 0  # congestion refusals since a call last got through
+    congestion_since: float = 0.0  # when the first of them came
     answers: deque[int] = field(default_factory=deque)
     probes_in_flight: int = 0
     probe_ok: int = 0
@@ -204,11 +206,14 @@ class Breaker:
         self.congestion.clear()
         self.answers.clear()
         self.consecutive = 0
+        self.congestion_streak = 0
         event = "probe_fail" if self.state is TrunkHealth.PROBING else "eject"
         return self._move(event, now, reason)
 
-    def on_line(self, ok: bool, cause: LossCause | None, now: float, probe: bool) -> str | None:
-        """A line result: the call rang or was answered (``ok``) or was lost on the line."""
+    def on_line(self, ok: bool, cause: LossCause | None, now: float, probe: bool, *, alone: bool = True) -> str | None:
+        """A line result: the call rang or was answered (``ok``) or was lost on the line.
+        ``alone``: no other call of ours was in flight on the trunk (a congestion refusal then
+        cannot mean that the line is full of our own calls)."""
         th = self.th
         if probe:
             self.probes_in_flight = max(0, self.probes_in_flight - 1)
@@ -226,8 +231,19 @@ class Breaker:
             return None  # results of calls placed before the ejection
         if cause is LossCause.CONGESTION:
             self._push(self.congestion, 1, th.window)
+            if not alone:
+                self.congestion_streak = 0
+                return None
+            if self.congestion_streak == 0:
+                self.congestion_since = now
+            self.congestion_streak += 1
+            if th.congestion_run and self.congestion_streak >= th.congestion_run \
+                    and now - self.congestion_since >= th.congestion_seconds:
+                return self.eject(now, f"consecutive_congestion:{self.congestion_streak}")
             return None
         self._push(self.congestion, 0, th.window)
+        if ok:
+            self.congestion_streak = 0
         loss = 0 if ok else 1
         self._push(self.window, loss, th.window)
         self.consecutive = self.consecutive + 1 if loss else 0

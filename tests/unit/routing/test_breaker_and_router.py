@@ -135,6 +135,37 @@ def test_congestion_throttles_instead_of_ejecting() -> None:
     assert any(e == "throttle" for _, _, e, _ in r.transitions)
 
 
+def test_a_carrier_refusing_every_call_with_503_is_ejected() -> None:
+    busy = router(trunk("A", capacity=100))
+    t = 0.0
+    for _k in range(40):  # a busy line lets calls through between its refusals: never ejected
+        t += 5.0
+        lose(busy, "A", t, LossCause.CONGESTION)
+        ring(busy, "A", t + 0.5)
+    assert busy.health("A") is TrunkHealth.ENABLED
+    full = router(trunk("A", capacity=100))
+    for _k in range(30):  # our own calls fill the line: refusals for a minute are no fault either
+        assert send(full, 0.0)[0] == "A"
+    for k in range(30):
+        full.on_line("A", 2.0 * k, ok=False, cause=LossCause.CONGESTION)
+        full.release("A")
+    for k in range(12):  # nor is a quick burst of refusals of lone calls
+        lose(full, "A", 61 + 0.01 * k, LossCause.CONGESTION)
+    assert full.health("A") is TrunkHealth.ENABLED
+    r = router(trunk("A", capacity=100), trunk("B", capacity=100, priority=-1))
+    for k in range(10):  # a carrier that refuses every lone call for over 10 s is down
+        assert r.health("A") is TrunkHealth.ENABLED, k
+        lose(r, "A", 1.5 * k, LossCause.CONGESTION)
+    assert r.health("A") is TrunkHealth.EJECTED
+    assert [reason for _, tid, e, reason in r.transitions if tid == "A" and e == "eject"] == [
+        "consecutive_congestion:10"]
+    assert send(r, 16.0)[0] == "B"
+    off = router(trunk("C", capacity=100, thresholds=Thresholds(congestion_run=0)))
+    for k in range(30):
+        lose(off, "C", float(k), LossCause.CONGESTION)
+    assert off.health("C") is TrunkHealth.ENABLED, "0 turns the rule off"
+
+
 def test_only_registered_trunks_and_the_hold_reasons() -> None:
     r = router(trunk("A", business=frozenset({"care"})), trunk("B", regions=frozenset({"广东"})))
     assert send(r, 0.0, business="care")[0] == "A"
