@@ -188,3 +188,26 @@ def test_a_tenant_without_trunks_dials_as_before(world: World) -> None:
     lane = world.live.tenants[t.id].lanes["robot"]
     assert lane.trunked is None and world.live.trunks(t.id) == {}
     assert traces(world, t) == 0
+
+
+def test_a_trunk_added_and_disabled_in_the_console_applies_to_the_next_calls(world: World) -> None:
+    from tests.integration.console.test_pages import browser, csrf_of, user
+
+    world.live.line_model = clean_line
+    t = world.tenant("acme")
+    user(world, t.id, "admin1", "tenant_admin")
+    before = call(world, t, PHONES[0])
+    world.advance(60)
+    c = browser(world, "admin1")
+    csrf = csrf_of(c.get("/lines").text)
+    added = c.post("/lines/trunks", data={"csrf": csrf, "name": "电信-1", "capacity": "30", "cps": "5"})
+    assert added.status_code == 200
+    world.advance(1)  # the runtime takes the change
+    on_trunk = call(world, t, PHONES[1])
+    world.advance(60)
+    assert c.post("/lines/trunks/%E7%94%B5%E4%BF%A1-1/disable", data={"csrf": csrf}).status_code == 200
+    world.advance(1)
+    after = call(world, t, PHONES[2])
+    world.advance(60)
+    rows = {r["call_id"]: r["trunk_id"] for r in cdrs(world, t)}
+    assert [rows[c] for c in (before, on_trunk, after)] == ["sim", "电信-1", "sim"]
