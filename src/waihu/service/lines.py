@@ -227,7 +227,7 @@ def mark_caller_id(uow: UnitOfWork, now: float, number: str, source: str = "repo
 # ------------------------------------------------------------------ enabling and disabling
 def set_trunk_enabled(uow: UnitOfWork, now: float, name: str, enabled: bool) -> dict[str, Any]:
     """Enable or disable one of the tenant's own trunks (a platform trunk is the platform's to
-    change); the router takes the change at the next start of the dialer."""
+    change); the live dialers route their next calls accordingly (``LiveHost.lines_changed``)."""
     row = next((r for r in visible_trunks(uow) if r.name == name), None)
     if row is None:
         raise NotFound("trunk.not_found", "no such trunk for this tenant")

@@ -52,6 +52,9 @@ class CdrOut(BaseModel):
     sip_code: int | None
     agent_id: str | None
     trunk_id: str | None
+    caller_id: str | None = None  # the number shown to the callee (one of the tenant's caller IDs)
+    route_reason: str | None = None  # why the router chose the trunk and the caller ID
+    chain_id: str | None = None  # a retry on another trunk: the first attempt's call id
     hangup_by: str | None
     talk_seconds: float
     disposition: str | None
