@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import signal
 
 import typer
@@ -32,9 +31,8 @@ def run(
 ) -> None:
     """Dial a campaign through SIP trunks, bridging answered calls to agents' phones, until it is done.
     / 通过 SIP 中继外呼任务，接通后桥接到座席话机，直至任务完成。"""
-    from waihu.adapters.sip.config import SipTrunk
     from waihu.domain.errors import ErrorDetail, ValidationError
-    from waihu.service.sip_run import SipRun, SipRunConfig, parse_listen, parse_pairs
+    from waihu.service.sip_run import SipRun, SipRunConfig, parse_listen, parse_pairs, sip_trunks
 
     with errors(as_json):
         trunks = parse_pairs(trunk, "trunk")
@@ -42,16 +40,8 @@ def run(
         if not agents:
             raise ValidationError("run.no_agents", "give at least one --agent CODE=sip:...",
                                   [ErrorDetail("run.no_agents", "required", field="agent")])
-        sip_trunks, problems = [], []
-        for i, (name, uri) in enumerate(trunks.items(), 1):
-            try:
-                t = SipTrunk.from_uri(name, uri, use_pai=use_pai, options_interval=options_interval)
-                sip_trunks.append(dataclasses.replace(t, register=register and bool(t.username)))
-            except ValueError as e:
-                problems.append(ErrorDetail("run.invalid_trunk", str(e), row=i, field="trunk"))
-        if problems:
-            raise ValidationError("run.invalid_trunks", "bad --trunk options", problems)
-        cfg = SipRunConfig(campaign, sip_trunks, agents, parse_listen(listen), wrap_seconds, max_seconds)
+        lines = sip_trunks(trunks, use_pai=use_pai, register=register, options_interval=options_interval)
+        cfg = SipRunConfig(campaign, lines, agents, parse_listen(listen), wrap_seconds, max_seconds)
         p = platform(database_url)
         job = SipRun(p, tenant_id(p, tenant), cfg)
         job.prepare()

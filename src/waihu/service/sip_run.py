@@ -83,6 +83,22 @@ def parse_pairs(values: Sequence[str], what: str) -> dict[str, str]:
     return out
 
 
+def sip_trunks(pairs: dict[str, str], *, use_pai: bool = False, register: bool = False,
+               options_interval: float = 30.0) -> list[SipTrunk]:
+    """``{name: sip URI}`` -> trunks (registering only those with a user); every bad one reported."""
+    out: list[SipTrunk] = []
+    problems: list[ErrorDetail] = []
+    for i, (name, uri) in enumerate(pairs.items(), 1):
+        try:
+            t = SipTrunk.from_uri(name, uri, use_pai=use_pai, options_interval=options_interval)
+            out.append(dataclasses.replace(t, register=register and bool(t.username)))
+        except ValueError as e:
+            problems.append(ErrorDetail("run.invalid_trunk", str(e), row=i, field="trunk"))
+    if problems:
+        raise ValidationError("run.invalid_trunks", "bad --trunk options", problems)
+    return out
+
+
 def parse_listen(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
