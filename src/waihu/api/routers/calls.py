@@ -28,6 +28,9 @@ class OutboundIn(Strict):
     campaign_id: str | None = Field(None, max_length=32)
     agent_id: str | None = Field(None, max_length=32)
     auto_dial: bool = True
+    override_reason: str | None = Field(None, min_length=3, max_length=200, description=(
+        "Dial even if a calling window or a frequency cap holds the call back (never past a DNC entry, "
+        "missing consent or an excluded region); needs `calls.override`; recorded in the audit log."))
 
 
 class OutboundOut(BaseModel):
@@ -89,7 +92,10 @@ def outbound(body: OutboundIn, response: Response,
         if ctx.principal.agent_id is None or agent_id not in (None, ctx.principal.agent_id):
             raise Forbidden("auth.forbidden", "an agent places calls only for themselves")
         agent_id = ctx.principal.agent_id
-    req = OutboundRequest(body.phone, body.campaign_id, agent_id, body.script_id, body.auto_dial)
+    if body.override_reason is not None and not ctx.can("calls.override"):
+        raise Forbidden("auth.forbidden", "overriding a compliance hold needs calls.override")
+    req = OutboundRequest(body.phone, body.campaign_id, agent_id, body.script_id, body.auto_dial,
+                          body.override_reason)
     with ctx.uow() as uow:
         cr, created = request_call(ctx.platform, ctx.live, uow, req, ctx.now(), idempotency_key=idempotency_key)
     response.status_code = 202 if cr.auto_dial else 201
