@@ -1,7 +1,8 @@
 """The dialer's store on SQL: claims due contacts, writes CDRs, contact states and decisions.
 
 Writes are buffered and land in one transaction per ``flush`` (the runtime flushes before any
-result is reported; with ``autoflush`` every ``apply`` is durable at once). On PostgreSQL,
+result is reported; with ``autoflush`` every ``apply`` is durable at once). The same transaction
+keeps the report rollup in step (``report_rollup``). On PostgreSQL,
 contacts are claimed with ``FOR UPDATE SKIP LOCKED`` so two workers never dial one contact.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
+from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import (
     CampaignContact,
     Cdr,
@@ -145,6 +147,8 @@ class SqlDialerStore:
             return
         cc, ct = CampaignContact, Contact
         with self.engine.begin() as conn:
+            rollup = (report_rollup.Tracker.begin(conn, self.tenant_id, cdrs=self._cdrs, disps=self._disps)
+                      if self._cdrs or self._disps else None)
             if self._cdrs:
                 conn.execute(insert(Cdr), self._cdrs)
                 self.cdr_count += len(self._cdrs)
@@ -174,5 +178,7 @@ class SqlDialerStore:
                 conn.execute(insert(DialDecision), self._holds)
             if self._pacing:
                 conn.execute(insert(PacingLogEntry), self._pacing)
+            if rollup is not None:
+                rollup.finish()
         self._cdrs, self._contacts, self._disps, self._holds = [], [], [], []
         self._records, self._stages, self._pacing = {}, {}, []

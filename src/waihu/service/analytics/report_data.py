@@ -11,7 +11,7 @@ from sqlalchemy import select
 from waihu.adapters.storage.models import Campaign, ImportRecord
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.metrics import ratio
-from waihu.service.analytics import alerts, funnel, roi, slots
+from waihu.service.analytics import alerts, funnel, roi, rollup, slots
 from waihu.service.analytics import settings as cfgs
 from waihu.service.analytics.kpis import Scope, compute, compute_sets, local_day
 
@@ -87,7 +87,11 @@ def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None 
     extra = ["date"] if campaign is not None else ["campaign"]
     with ThreadPoolExecutor(max_workers=1) as pool:  # the tag scan runs beside the main one
         tags_job = pool.submit(_tags, uow, Scope(camps, since, until, ["tags"]))
-        sets = compute_sets(uow, base, [[], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], extra])
+        sets = None
+        if day is not None and campaign is None and since is not None and until is not None:
+            sets = rollup.daily_sets(uow, day, since, until)  # None: the rollup cannot answer exactly
+        if sets is None:
+            sets = compute_sets(uow, base, [[], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], extra])
         k = tags_job.result()
     totals = sets[()][0]
     agents, hours, outcomes = sets[("agent",)], sets[("hour",)], sets[("outcome",)]
