@@ -14,12 +14,13 @@ from sqlalchemy import select
 from tests.integration.analytics.handbuilt import DISPS
 from tests.integration.analytics.handbuilt import build as build_handbuilt
 from waihu.adapters.storage.dialer_store import SqlDialerStore
+from waihu.adapters.storage.models import Contact
 from waihu.adapters.storage.models_analytics import ReportDayContacts, ReportHourly, ScriptAssignment
 from waihu.bootstrap import Platform
 from waihu.domain.calls import CallRecord, Outcome
 from waihu.domain.messages import Command, WriteCdr, WriteDisposition
 from waihu.service.analytics import rollup
-from waihu.service.analytics.kpis import Scope, compute_sets, local_day
+from waihu.service.analytics.kpis import Scope, compute, compute_sets, local_day
 from waihu.service.analytics.report_data import build
 from waihu.service.campaigns import create_campaign
 from waihu.service.tenants import ensure_tenant
@@ -31,6 +32,7 @@ OUTCOMES = [Outcome.CONNECTED, Outcome.CONNECTED, Outcome.NO_ANSWER, Outcome.BUS
 # SQLite's raw wrap-up is a difference of julian days (about 0.1 ms of error per call), the
 # rollup's is exact to the microsecond: figures derived from it may differ in the last digit.
 WRAP_DERIVED = {"wrap_seconds", "avg_wrap_seconds", "aht_seconds", "utilisation"}
+TAGS: list[list[str]] = [["vip"], [], ["vip", "new"], ["lapsed"], ["new", "new"]]
 CODES = ["success", "not_interested", "callback", "complaint", "needs_ok"]
 
 
@@ -48,9 +50,11 @@ def _assert_same_as_raw(p: Platform, tid: str, days: tuple[str, ...]) -> int:
     with p.uow(tid) as uow:
         for day in days:
             since, until = local_day("Asia/Shanghai", day)
-            roll = rollup.daily_sets(uow, day, since, until)
-            assert roll is not None, "the rollup should answer"
-            raw = compute_sets(uow, Scope(None, since, until), [list(s) for s in rollup.DAILY_SETS])
+            got = rollup.daily_sets(uow, day, since, until)
+            assert got is not None, "the rollup should answer"
+            roll = got[0]
+            raw = compute_sets(uow, Scope(None, since, until), [list(s) for s in rollup.DAILY_SETS if s != ["tags"]])
+            raw[("tags",)] = compute(uow, Scope(None, since, until, ["tags"]), with_totals=False)["rows"]
             for s in rollup.DAILY_SETS:
                 key = tuple(s)
                 a, b = _norm(roll[key], key), _norm(raw[key], key)
@@ -68,11 +72,16 @@ def _campaigns(p: Platform, tenant: str) -> tuple[str, list[str]]:
         tid = ensure_tenant(uow, tenant, now)
         a = create_campaign(uow, "alpha", now, job_type="marketing", dispositions=DISPS, script_ref="s-alpha")
         b = create_campaign(uow, "beta", now, job_type="marketing", dispositions=DISPS)
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        for i in range(12):  # contact 11 has no customer record
+            if i < 11:
+                uow.session.add(Contact(id=f"k{i}{tid[:6]}", tenant_id=tid, name=None, fields={}, attributes={},
+                                        tags=TAGS[i % len(TAGS)], source="web", created_at=at, updated_at=at))
+        uow.session.flush()
         # two contacts of alpha are in an A/B test (assigned before they are dialled)
         for i, v in ((0, "va"), (1, "vb")):
             uow.session.add(ScriptAssignment(id=f"sa{i}{tid[:8]}", tenant_id=tid, campaign_id=a.id, experiment="e1",
-                                             contact_id=f"k{i}", variant=v, stratum="", assigned_at=datetime(
-                                                 2026, 3, 1, tzinfo=UTC)))
+                                             contact_id=f"k{i}{tid[:6]}", variant=v, stratum="", assigned_at=at))
         uow.commit()
     return tid, [a.id, b.id]
 
@@ -90,7 +99,8 @@ def _calls(tid: str, camps: list[str], seed: int) -> list[tuple[CallRecord, str 
         answer = dial + 5 if outcome in (Outcome.CONNECTED, Outcome.ABANDONED) else None
         end = (answer or dial + 20) + talk
         rec = CallRecord(call_id=f"r{n}{tid[:8]}", tenant_id=tid, campaign_id=rng.choice(camps),
-                         contact_id=f"k{rng.randrange(12)}", phone_ref="ph", attempt=1, dial_at=dial, end_at=end,
+                         contact_id=f"k{rng.randrange(12)}{tid[:6]}", phone_ref="ph", attempt=1, dial_at=dial,
+                         end_at=end,
                          outcome=outcome, answer_at=answer, bridge_at=answer if outcome is Outcome.CONNECTED else None,
                          agent_id=f"ag{rng.randrange(4)}" if outcome is Outcome.CONNECTED else None,
                          trunk_id="t1")
@@ -147,6 +157,18 @@ def test_store_keeps_rollup_equal_to_raw(platform: Platform) -> None:
     assert info["hourly_rows"] > 0
     assert _rows(platform, tid) == maintained
     assert _assert_same_as_raw(platform, other, DAYS) > 40
+    from waihu.service import customers
+
+    with platform.uow(tid) as uow:  # a customer's tags change: the rollup follows
+        c = uow.session.get(Contact, f"k2{tid[:6]}")
+        assert c is not None
+        customers.update(uow, c, {"tags": ["renewal"]}, datetime(2026, 3, 5, tzinfo=UTC).timestamp())
+        uow.commit()
+    _assert_same_as_raw(platform, tid, DAYS)
+    with platform.uow(tid) as uow:
+        since, until = local_day("Asia/Shanghai", DAYS[0])
+        got = rollup.daily_sets(uow, DAYS[0], since, until)
+        assert got is not None and any(r["tags"] == "renewal" for r in got[0][("tags",)])
 
 
 def test_rebuild_equals_raw_and_daily_report_uses_it(platform: Platform) -> None:
@@ -160,7 +182,7 @@ def test_rebuild_equals_raw_and_daily_report_uses_it(platform: Platform) -> None
     _assert_same_as_raw(platform, tid, ("2026-01-05", "2026-01-06"))
     with platform.uow(tid) as uow:
         doc = build(uow, day="2026-01-05")
-    for k in ("totals", "agents", "hours", "outcomes", "dispositions", "scripts", "campaigns"):
+    for k in ("totals", "agents", "hours", "outcomes", "dispositions", "scripts", "campaigns", "tags"):
         assert doc[k] == raw_doc[k], k
     assert doc["totals"]["attempts"] == 7 and doc["totals"]["contacts_dialled"] == 5
 

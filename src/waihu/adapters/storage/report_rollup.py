@@ -8,9 +8,10 @@ another, and a contact dialled twice in a day still counts once among the day's 
 contacts. On PostgreSQL each touched contact is locked (transaction advisory lock, in sorted
 order) before its facts are read, so two writers never count from the same stale state.
 
-The facts follow the report's raw definitions (``service.analytics.kpis``): a CDR's disposition
+Writers of contact tags (imports, the customer API, erasure) track the contacts they change
+the same way. The facts follow the report's raw definitions (``service.analytics.kpis``): a CDR's disposition
 is its latest by ``set_at`` (connected calls only), its script the contact's latest assignment in
-the campaign, else the campaign's script, else ``(none)``."""
+the campaign, else the campaign's script, else ``(none)``; its tags the contact's current tags."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from waihu.adapters.storage.models import Campaign, Cdr, DispositionRecord, Tenant
+from waihu.adapters.storage.models import Campaign, Cdr, Contact, DispositionRecord, Tenant
 from waihu.adapters.storage.models_analytics import (
     ReportDayContacts,
     ReportHourly,
@@ -35,8 +36,7 @@ from waihu.domain.calls import ANSWERED_OUTCOMES, Outcome
 
 NONE = "(none)"
 ANSWERED = frozenset(o.value for o in ANSWERED_OUTCOMES)
-HOURLY_DIMS = ("all", "agent", "outcome", "script")
-DAY_DIMS = ("agent", "hour", "outcome", "disposition", "script")
+HOURLY_DIMS = ("all", "agent", "outcome", "script", "tag")
 CHUNK = 500
 
 
@@ -54,6 +54,7 @@ class Fact:
     code: str  # latest disposition code, "" without one
     wrap: float
     script: str
+    tags: tuple[str, ...]  # the contact's tags now, as stored (``(none)`` without any)
 
 
 def _utc(t: datetime) -> datetime:
@@ -180,13 +181,18 @@ class Tracker:
                 if call not in latest or _utc(at) > latest[call][0]:
                     latest[call] = (_utc(at), code)
         script = self._scripts({(r.campaign_id, r.contact_id) for r in rows})
+        tags: dict[str, tuple[str, ...]] = {}
+        for part in _chunks(sorted({r.contact_id for r in rows})):
+            for cid, tl in conn.execute(select(Contact.id, Contact.tags).where(
+                    Contact.tenant_id == tid, Contact.id.in_(part))):
+                tags[cid] = tuple(str(x) for x in tl or ()) or (NONE,)
         out = []
         for r in rows:
             disp = latest.get(r.id)
             wrap = (disp[0] - _utc(r.end_at)).total_seconds() if disp else 0.0
             out.append(Fact(r.id, r.campaign_id, r.contact_id, _utc(r.dial_at), r.outcome, r.agent_id or NONE,
                             Decimal(r.talk_seconds or 0), disp[1] if disp else "", wrap,
-                            script.get((r.campaign_id, r.contact_id), NONE)))
+                            script.get((r.campaign_id, r.contact_id), NONE), tags.get(r.contact_id, (NONE,))))
         return out
 
     def _scripts(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -218,8 +224,9 @@ class Tracker:
         vec = (1, int(answered), int(f.outcome == Outcome.CONNECTED.value), int(f.outcome == Outcome.ABANDONED.value),
                int(f.code != ""), f.talk, f.wrap if f.code else 0.0)
         h = hour_of(f.dial_at)
-        values = {"all": "", "agent": f.agent, "outcome": f.outcome, "script": f.script}
-        return [((f.campaign_id, h, dim, values[dim], f.code), vec) for dim in HOURLY_DIMS]
+        values = [("all", ""), ("agent", f.agent), ("outcome", f.outcome), ("script", f.script),
+                  *[("tag", t) for t in f.tags]]  # a tag listed twice counts twice, as in the raw report
+        return [((f.campaign_id, h, dim, value, f.code), vec) for dim, value in values]
 
     def _apply_hourly(self, before: list[Fact], after: list[Fact]) -> None:
         old = {f.cdr_id: f for f in before}
@@ -254,7 +261,7 @@ class Tracker:
             ans = f.outcome in ANSWERED
             keys = [("", "all", ""), (f.campaign_id, "all", ""), ("", "agent", f.agent),
                     ("", "hour", str(self.local_hour(f.dial_at))), ("", "outcome", f.outcome),
-                    ("", "disposition", f.code or NONE), ("", "script", f.script)]
+                    ("", "disposition", f.code or NONE), ("", "script", f.script), *[("", "tag", t) for t in f.tags]]
             for scope, dim, value in keys:
                 k = (f.contact_id, day, scope, dim, value)
                 out[k] = out.get(k, False) or ans

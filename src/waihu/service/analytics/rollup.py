@@ -28,7 +28,10 @@ from waihu.service.analytics import kpis
 from waihu.service.analytics import settings as cfgs
 from waihu.service.analytics.sqlx import LocalTime
 
-DAILY_SETS: tuple[list[str], ...] = ([], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], ["campaign"])
+DAILY_SETS: tuple[list[str], ...] = ([], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], ["campaign"],
+                                     ["tags"])
+DIM_OF = {"agent": "agent", "outcome": "outcome", "script": "script", "tag": "tags", "hour": "hour",
+          "disposition": "disposition"}  # rollup dim -> report dimension
 SUMS = ("attempts", "answered", "connected", "abandoned", "dispositions", "talk_seconds", "wrap_seconds")
 
 
@@ -47,9 +50,10 @@ def usable(uow: UnitOfWork, tz: str, since: datetime, until: datetime) -> bool:
 
 
 def daily_sets(uow: UnitOfWork, day: str, since: datetime, until: datetime
-               ) -> dict[tuple[str, ...], list[dict[str, Any]]] | None:
+               ) -> tuple[dict[tuple[str, ...], list[dict[str, Any]]], str] | None:
     """The daily report's groupings (``DAILY_SETS``, all campaigns) from the rollup, as
-    ``kpis.compute_sets`` returns them; None when the rollup cannot answer exactly."""
+    ``kpis.compute_sets`` returns them, and the currency; None when the rollup cannot answer
+    exactly."""
     tz = cfgs.tenant_timezone(uow)
     if not usable(uow, tz, since, until):
         return None
@@ -85,7 +89,7 @@ def daily_sets(uow: UnitOfWork, day: str, since: datetime, until: datetime
             acc(("campaign",), ctx.names.get(r["campaign_id"]), r)
             acc(("disposition",), r["code"] or dims.NONE, r)
         else:
-            acc((r["dim"],), r["value"], r)
+            acc((DIM_OF[r["dim"]],), r["value"], r)
     groups[("campaign",)].pop(None, None)  # CDRs of a campaign that no longer exists
     d = ReportDayContacts
     for camp, dim, value, dialled, answered in uow.session.execute(select(
@@ -96,7 +100,7 @@ def daily_sets(uow: UnitOfWork, day: str, since: datetime, until: datetime
         if dim == "all":
             s, key = (("campaign",), ctx.names.get(camp)) if camp else ((), ())
         else:
-            s, key = (dim,), int(value) if dim == "hour" else value
+            s, key = (DIM_OF[dim],), int(value) if dim == "hour" else value
         g = groups.get(s, {}).get(key)
         if g is not None:
             g["contacts_dialled"] += dialled
@@ -115,7 +119,7 @@ def daily_sets(uow: UnitOfWork, day: str, since: datetime, until: datetime
                                         for b in s))
         done = kpis._finish(uow, ctx, list(s), rows)
         out[s] = done or ([kpis._finish(uow, ctx, [], [kpis._zero()])[0]] if not s else [])
-    return out
+    return out, ctx.currency
 
 
 # ---------------------------------------------------------------- rebuild
@@ -132,65 +136,77 @@ def rebuild(uow: UnitOfWork, progress: Callable[[str], None] | None = None) -> d
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
     conn.execute(delete(ReportHourly).where(ReportHourly.tenant_id == tid))
     conn.execute(delete(ReportDayContacts).where(ReportDayContacts.tenant_id == tid))
-    joins = dims.Joins(dialect)
-    lt = LocalTime(dialect, tz, Cdr.dial_at)
-    if dialect == "postgresql":
-        bucket: Any = func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", Cdr.dial_at)))
-    else:
-        bucket = func.strftime("%Y-%m-%d %H:00:00.000000", Cdr.dial_at)
-    by = dims.expressions(["agent", "outcome", "script"], dialect, tz, joins, None, None)
-    r = kpis._inner(dialect, joins, [Cdr.campaign_id.label("campaign_id"), bucket.label("hour"),
-                                     lt.date().label("day"), cast(lt.hour(), String).label("lhour"), *by],
-                    uow, kpis.Scope())
-    answered = r.c.m_outcome.in_(kpis.ANSWERED)
-    facts_q = select(
-        r.c.campaign_id, r.c.hour, r.c.day, r.c.lhour, r.c.agent, r.c.outcome, r.c.script,
-        r.c.m_contact.label("contact_id"), func.coalesce(r.c.m_code, "").label("code"),
-        case((answered, 1), else_=0).label("answered"),
-        case((r.c.m_outcome == "connected", 1), else_=0).label("connected"),
-        case((r.c.m_outcome == "abandoned", 1), else_=0).label("abandoned"),
-        case((r.c.m_disp.is_not(None), 1), else_=0).label("disp"),
-        r.c.m_talk.label("talk"), case((r.c.m_disp.is_not(None), r.c.m_wrap), else_=0.0).label("wrap"))
-    sql = str(facts_q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    conn.exec_driver_sql("DROP TABLE IF EXISTS rollup_facts")
-    conn.exec_driver_sql("CREATE TEMP TABLE rollup_facts AS " + sql)
-    if progress:
-        progress("facts")
-    f = table("rollup_facts", *[column(c) for c in (
-        "campaign_id", "hour", "day", "lhour", "agent", "outcome", "script", "contact_id", "code", "answered",
-        "connected", "abandoned", "disp", "talk", "wrap")])
+    for name, by in (("rollup_facts", ["agent", "outcome", "script"]), ("rollup_tag_facts", ["tags"])):
+        _facts(uow, tz, name, by)
+        if progress:
+            progress(name)
+    cols = ["campaign_id", "hour", "day", "lhour", "contact_id", "code", "answered", "connected", "abandoned", "disp",
+            "talk", "wrap"]
+    f = table("rollup_facts", *[column(c) for c in (*cols, "agent", "outcome", "script")])
+    ft = table("rollup_tag_facts", *[column(c) for c in (*cols, "tags")])
     hcols = ["tenant_id", "campaign_id", "hour", "dim", "value", "code", *SUMS]
     for dim in rr.HOURLY_DIMS:
-        value: Any = literal("") if dim == "all" else f.c[dim]
-        q = select(literal(tid), f.c.campaign_id, f.c.hour, literal(dim), value, f.c.code, func.count(),
-                   func.sum(f.c.answered), func.sum(f.c.connected), func.sum(f.c.abandoned), func.sum(f.c.disp),
-                   func.coalesce(func.sum(f.c.talk), 0), func.coalesce(func.sum(f.c.wrap), 0.0)
-                   ).group_by(f.c.campaign_id, f.c.hour, f.c.code, *([] if dim == "all" else [value]))
+        src = ft if dim == "tag" else f
+        value: Any = literal("") if dim == "all" else src.c["tags" if dim == "tag" else dim]
+        q = select(literal(tid), src.c.campaign_id, src.c.hour, literal(dim), value, src.c.code, func.count(),
+                   func.sum(src.c.answered), func.sum(src.c.connected), func.sum(src.c.abandoned),
+                   func.sum(src.c.disp), func.coalesce(func.sum(src.c.talk), 0),
+                   func.coalesce(func.sum(src.c.wrap), 0.0)
+                   ).group_by(src.c.campaign_id, src.c.hour, src.c.code, *([] if dim == "all" else [value]))
         conn.execute(insert(ReportHourly).from_select(hcols, q))
         if progress:
             progress(f"hourly {dim}")
     dcols = ["tenant_id", "tz", "day", "campaign_id", "dim", "value", "contacts_dialled", "contacts_answered"]
-    ans_contact = case((f.c.answered == 1, f.c.contact_id), else_=None)
-    parts: list[tuple[Any, str, Any]] = [(literal(""), "all", literal("")), (f.c.campaign_id, "all", literal("")),
-                                         (literal(""), "agent", f.c.agent), (literal(""), "hour", f.c.lhour),
-                                         (literal(""), "outcome", f.c.outcome),
-                                         (literal(""), "disposition", func.coalesce(func.nullif(f.c.code, ""),
-                                                                                    dims.NONE)),
-                                         (literal(""), "script", f.c.script)]
-    for scope, dim, value in parts:
-        q = select(literal(tid), literal(tz), f.c.day, scope, literal(dim), value,
-                   func.count(f.c.contact_id.distinct()), func.count(ans_contact.distinct())
-                   ).group_by(f.c.day, *[e for e in (scope, value) if not isinstance(e, BindParameter)])
+    parts: list[tuple[Any, Any, str, Any]] = [
+        (f, literal(""), "all", literal("")), (f, f.c.campaign_id, "all", literal("")),
+        (f, literal(""), "agent", f.c.agent), (f, literal(""), "hour", f.c.lhour),
+        (f, literal(""), "outcome", f.c.outcome),
+        (f, literal(""), "disposition", func.coalesce(func.nullif(f.c.code, ""), dims.NONE)),
+        (f, literal(""), "script", f.c.script), (ft, literal(""), "tag", ft.c.tags)]
+    for src, scope, dim, value in parts:
+        ans_contact = case((src.c.answered == 1, src.c.contact_id), else_=None)
+        q = select(literal(tid), literal(tz), src.c.day, scope, literal(dim), value,
+                   func.count(src.c.contact_id.distinct()), func.count(ans_contact.distinct())
+                   ).group_by(src.c.day, *[e for e in (scope, value) if not isinstance(e, BindParameter)])
         conn.execute(insert(ReportDayContacts).from_select(dcols, q))
         if progress:
             progress(f"days {dim}")
     conn.exec_driver_sql("DROP TABLE rollup_facts")
+    conn.exec_driver_sql("DROP TABLE rollup_tag_facts")
     rr.set_state(conn, tid, tz, True, datetime.now(UTC))
     hourly = uow.session.scalar(select(func.count()).select_from(ReportHourly).where(ReportHourly.tenant_id == tid))
     day_rows = uow.session.scalar(select(func.count()).select_from(ReportDayContacts).where(
         ReportDayContacts.tenant_id == tid))
     return {"timezone": tz, "hourly_rows": hourly, "day_rows": day_rows,
             "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _facts(uow: UnitOfWork, tz: str, name: str, by: list[str]) -> None:
+    """A temporary table of one row per CDR (per CDR and tag with ``tags``) with what the
+    rollup sums, computed by the raw report's own query (``kpis._inner``)."""
+    conn = uow.session.connection()
+    dialect = conn.dialect.name
+    joins = dims.Joins(dialect)
+    lt = LocalTime(dialect, tz, Cdr.dial_at)
+    if dialect == "postgresql":
+        bucket: Any = func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", Cdr.dial_at)))
+    else:
+        bucket = func.strftime("%Y-%m-%d %H:00:00.000000", Cdr.dial_at)
+    exprs = dims.expressions(by, dialect, tz, joins, None, None)
+    r = kpis._inner(dialect, joins, [Cdr.campaign_id.label("campaign_id"), bucket.label("hour"),
+                                     lt.date().label("day"), cast(lt.hour(), String).label("lhour"), *exprs],
+                    uow, kpis.Scope())
+    answered = r.c.m_outcome.in_(kpis.ANSWERED)
+    q = select(
+        r.c.campaign_id, r.c.hour, r.c.day, r.c.lhour, r.c.m_contact.label("contact_id"),
+        func.coalesce(r.c.m_code, "").label("code"), case((answered, 1), else_=0).label("answered"),
+        case((r.c.m_outcome == "connected", 1), else_=0).label("connected"),
+        case((r.c.m_outcome == "abandoned", 1), else_=0).label("abandoned"),
+        case((r.c.m_disp.is_not(None), 1), else_=0).label("disp"), r.c.m_talk.label("talk"),
+        case((r.c.m_disp.is_not(None), r.c.m_wrap), else_=0.0).label("wrap"), *[r.c[b] for b in by])
+    sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} AS " + sql)
 
 
 def invalidate(uow: UnitOfWork) -> None:
