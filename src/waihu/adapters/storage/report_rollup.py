@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, exists, insert, select, text, update
+from sqlalchemy import Connection, exists, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from waihu.adapters.storage.models import Campaign, Cdr, Contact, DispositionRecord, Tenant
@@ -104,6 +104,18 @@ def _zone_for(conn: Connection, tenant_id: str) -> str | None:
     return tz
 
 
+@dataclass(frozen=True)
+class _Row:
+    id: str
+    campaign_id: str
+    contact_id: str
+    dial_at: datetime
+    outcome: str
+    agent_id: str | None
+    talk: Decimal
+    end_at: datetime
+
+
 class Tracker:
     """``begin`` before writing CDRs, dispositions or assignments; ``finish`` after, in the same
     transaction."""
@@ -115,6 +127,14 @@ class Tracker:
         self.tz = tz
         self.touched: dict[str, set[str]] = {}  # contact -> local days
         self.before: list[Fact] = []
+        self.batch = False  # a store flush: the after state is the before state plus its rows
+        self.cdrs: Sequence[dict[str, Any]] = ()
+        self.disps: Sequence[dict[str, Any]] = ()
+        self.extra_pairs: set[tuple[str, str]] = set()
+        self.rows: dict[str, _Row] = {}
+        self.latest: dict[str, tuple[datetime, str]] = {}  # call -> (set_at, code) of its latest disposition
+        self.script: dict[tuple[str, str], str] = {}
+        self.tags: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def begin(cls, conn: Connection, tenant_id: str, *, cdrs: Sequence[dict[str, Any]] = (),
@@ -125,6 +145,8 @@ class Tracker:
         if tz is None:
             return None
         t = cls(conn, tenant_id, tz)
+        t.batch, t.cdrs, t.disps = not contacts, cdrs, disps
+        t.extra_pairs = {(c["campaign_id"], c["contact_id"]) for c in cdrs}
         known = {c["id"]: c for c in cdrs}
         for c in cdrs:
             t.touched.setdefault(c["contact_id"], set()).add(t.day(c["dial_at"]))
@@ -158,42 +180,65 @@ class Tracker:
             "FROM unnest(CAST(:keys AS text[])) AS x ORDER BY 1 OFFSET 0) AS s"), {"keys": keys})
 
     def facts(self) -> list[Fact]:
-        """The facts of the touched contact-days, from the raw tables."""
+        """The facts of the touched contact-days, from the raw tables (also remembering the
+        latest dispositions, scripts and tags read, for ``finish`` after a store flush)."""
         conn, tid = self.conn, self.tenant_id
         days = [d for ds in self.touched.values() for d in ds]
         lo = datetime.combine(datetime.fromisoformat(min(days)).date(), datetime.min.time(), self.zone) \
             - timedelta(days=1)
         hi = datetime.combine(datetime.fromisoformat(max(days)).date(), datetime.min.time(), self.zone) \
             + timedelta(days=2)
-        rows: list[Any] = []
-        for part in _chunks(sorted(self.touched)):
-            rows.extend(conn.execute(select(
-                Cdr.id, Cdr.campaign_id, Cdr.contact_id, Cdr.dial_at, Cdr.outcome, Cdr.agent_id, Cdr.talk_seconds,
-                Cdr.end_at).where(Cdr.tenant_id == tid, Cdr.contact_id.in_(part), Cdr.dial_at >= lo,
-                                  Cdr.dial_at < hi)).all())
-        rows = [r for r in rows if self.day(r.dial_at) in self.touched.get(r.contact_id, ())]
-        latest: dict[str, tuple[datetime, str]] = {}
-        connected = [r.id for r in rows if r.outcome == Outcome.CONNECTED.value]
         d = DispositionRecord
-        for part in _chunks(connected):
-            for call, code, at in conn.execute(select(d.call_id, d.code, d.set_at).where(
-                    d.tenant_id == tid, d.call_id.in_(part))):
-                if call not in latest or _utc(at) > latest[call][0]:
-                    latest[call] = (_utc(at), code)
-        script = self._scripts({(r.campaign_id, r.contact_id) for r in rows})
-        tags: dict[str, tuple[str, ...]] = {}
-        for part in _chunks(sorted({r.contact_id for r in rows})):
+        rows: dict[str, _Row] = {}
+        self.latest = {}
+        for part in _chunks(sorted(self.touched)):
+            for r in conn.execute(select(
+                    Cdr.id, Cdr.campaign_id, Cdr.contact_id, Cdr.dial_at, Cdr.outcome, Cdr.agent_id, Cdr.talk_seconds,
+                    Cdr.end_at, d.code, d.set_at)
+                    .outerjoin(d, (d.call_id == Cdr.id) & (func.coalesce(d.tenant_id, "") == tid)
+                               & (Cdr.outcome == Outcome.CONNECTED.value))
+                    # coalesce(): probe the contact index, not a range of the tenant's dial times
+                    .where(func.coalesce(Cdr.tenant_id, "") == tid, Cdr.contact_id.in_(part), Cdr.dial_at >= lo,
+                           Cdr.dial_at < hi)):
+                if self.day(r.dial_at) not in self.touched.get(r.contact_id, ()):
+                    continue
+                rows[r.id] = _Row(r.id, r.campaign_id, r.contact_id, _utc(r.dial_at), r.outcome, r.agent_id,
+                                  Decimal(r.talk_seconds or 0), _utc(r.end_at))
+                if r.code is not None and (r.id not in self.latest or _utc(r.set_at) > self.latest[r.id][0]):
+                    self.latest[r.id] = (_utc(r.set_at), r.code)
+        self.rows = rows
+        pairs = {(r.campaign_id, r.contact_id) for r in rows.values()} | self.extra_pairs
+        self.script = self._scripts(pairs)
+        self.tags = {}
+        for part in _chunks(sorted(self.touched)):
             for cid, tl in conn.execute(select(Contact.id, Contact.tags).where(
                     Contact.tenant_id == tid, Contact.id.in_(part))):
-                tags[cid] = tuple(str(x) for x in tl or ()) or (NONE,)
+                self.tags[cid] = tuple(str(x) for x in tl or ()) or (NONE,)
+        return self._build()
+
+    def _build(self) -> list[Fact]:
         out = []
-        for r in rows:
-            disp = latest.get(r.id)
-            wrap = (disp[0] - _utc(r.end_at)).total_seconds() if disp else 0.0
-            out.append(Fact(r.id, r.campaign_id, r.contact_id, _utc(r.dial_at), r.outcome, r.agent_id or NONE,
-                            Decimal(r.talk_seconds or 0), disp[1] if disp else "", wrap,
-                            script.get((r.campaign_id, r.contact_id), NONE), tags.get(r.contact_id, (NONE,))))
+        for r in self.rows.values():
+            disp = self.latest.get(r.id)
+            wrap = (disp[0] - r.end_at).total_seconds() if disp else 0.0
+            out.append(Fact(r.id, r.campaign_id, r.contact_id, r.dial_at, r.outcome, r.agent_id or NONE, r.talk,
+                            disp[1] if disp else "", wrap, self.script.get((r.campaign_id, r.contact_id), NONE),
+                            self.tags.get(r.contact_id, (NONE,))))
         return out
+
+    def _after_batch(self) -> list[Fact]:
+        """The facts after a store flush of ``cdrs`` and ``disps``, without reading them back."""
+        for c in self.cdrs:
+            self.rows[c["id"]] = _Row(c["id"], c["campaign_id"], c["contact_id"], _utc(c["dial_at"]), c["outcome"],
+                                      c["agent_id"], Decimal(c["talk_seconds"] or 0), _utc(c["end_at"]))
+        for dr in self.disps:
+            row = self.rows.get(dr["call_id"])
+            if row is None or row.outcome != Outcome.CONNECTED.value:
+                continue  # a disposition of a call on no touched day, or not connected: not counted
+            at = _utc(dr["set_at"])
+            if row.id not in self.latest or at > self.latest[row.id][0]:
+                self.latest[row.id] = (at, dr["code"])
+        return self._build()
 
     def _scripts(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not pairs:
@@ -213,7 +258,7 @@ class Tracker:
         return {k: best[k][1] if k in best else (refs.get(k[0]) or NONE) for k in pairs}
 
     def finish(self) -> None:
-        after = self.facts()
+        after = self._after_batch() if self.batch else self.facts()
         self._apply_hourly(self.before, after)
         self._apply_days(self.before, after)
 
