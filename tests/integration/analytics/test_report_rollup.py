@@ -26,6 +26,7 @@ from waihu.service.campaigns import create_campaign
 from waihu.service.tenants import ensure_tenant
 
 TZ = ZoneInfo("Asia/Shanghai")
+DAY0 = datetime(2026, 3, 5, tzinfo=UTC).timestamp()
 DAYS = ("2026-03-02", "2026-03-03", "2026-03-04")
 OUTCOMES = [Outcome.CONNECTED, Outcome.CONNECTED, Outcome.NO_ANSWER, Outcome.BUSY, Outcome.ABANDONED,
             Outcome.REJECTED]
@@ -165,10 +166,22 @@ def test_store_keeps_rollup_equal_to_raw(platform: Platform) -> None:
         customers.update(uow, c, {"tags": ["renewal"]}, datetime(2026, 3, 5, tzinfo=UTC).timestamp())
         uow.commit()
     _assert_same_as_raw(platform, tid, DAYS)
+    from waihu.adapters.storage.models import Campaign
+    from waihu.service import campaign_admin
+    from waihu.service.analytics import abtest
+
+    with platform.uow(tid) as uow:  # a new A/B experiment re-assigns scripts of dialled contacts
+        c = uow.session.get(Campaign, camps[0])
+        assert c is not None
+        campaign_admin.add_contacts(uow, c, [f"k{i}{tid[:6]}" for i in range(11)], DAY0)
+        assert abtest.assign(uow, c, "e2", ["x1", "x2"], [], seed=1, now=DAY0)["assigned"] == 11
+        uow.commit()
+    assert _assert_same_as_raw(platform, tid, DAYS) > 40
     with platform.uow(tid) as uow:
         since, until = local_day("Asia/Shanghai", DAYS[0])
         got = rollup.daily_sets(uow, DAYS[0], since, until)
         assert got is not None and any(r["tags"] == "renewal" for r in got[0][("tags",)])
+        assert {"x1", "x2"} <= {r["script"] for r in got[0][("script",)]}  # the new experiment's variants
 
 
 def test_rebuild_equals_raw_and_daily_report_uses_it(platform: Platform) -> None:
