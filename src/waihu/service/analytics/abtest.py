@@ -34,6 +34,9 @@ def _age_band(v: Any) -> str:
     return next((label for hi, label in AGE_BANDS if age < hi), "65+")
 
 
+REKEY_LIMIT = 20_000  # dialled contacts re-assigned beyond which the report rollup is rebuilt instead
+
+
 def assign(uow: UnitOfWork, campaign: CampaignRow, experiment: str, variants: list[str],
            strata: list[str], seed: int, now: float) -> dict[str, Any]:
     if len(variants) < 2 or len(set(variants)) != len(variants):
@@ -62,7 +65,12 @@ def assign(uow: UnitOfWork, campaign: CampaignRow, experiment: str, variants: li
     dialled = sorted(set(s.scalars(select(Cdr.contact_id).distinct().where(
         Cdr.tenant_id == uow.tenant_id, Cdr.campaign_id == campaign.id))) & set(chosen))
     # the report rollup keeps each call's script: the calls of re-assigned contacts move
-    rollup = report_rollup.Tracker.begin(s.connection(), uow.tenant_id, contacts=dialled) if dialled else None
+    # (many dialled contacts: cheaper to mark it for a rebuild than to move their calls one by one)
+    rollup = None
+    if len(dialled) > REKEY_LIMIT:
+        report_rollup.invalidate(s.connection(), uow.tenant_id)
+    elif dialled:
+        rollup = report_rollup.Tracker.begin(s.connection(), uow.tenant_id, contacts=dialled)
     for contact_id, variant in chosen.items():
         s.add(ScriptAssignment(id=uow.new_id(), tenant_id=uow.tenant_id, campaign_id=campaign.id,
                                experiment=experiment, contact_id=contact_id, variant=variant,
