@@ -60,9 +60,13 @@ def daily_sets(uow: UnitOfWork, day: str, since: datetime, until: datetime
     ctx = kpis._context(uow, kpis.Scope(None, since, until))
     zone = ZoneInfo(tz)
     h = ReportHourly
-    q = (select(h.campaign_id, h.hour, h.dim, h.value, h.code, *[func.sum(getattr(h, c)).label(c) for c in SUMS])
-         .where(h.tenant_id == uow.tenant_id, h.hour >= since, h.hour < until)
-         .group_by(h.campaign_id, h.hour, h.dim, h.value, h.code))
+    sums = [func.sum(getattr(h, c)).label(c) for c in SUMS]
+    where = (h.tenant_id == uow.tenant_id, h.hour >= since, h.hour < until)
+    # the ``all`` rows by campaign and hour; the other dimensions summed over both in SQL
+    q_all = (select(h.campaign_id, h.hour, h.dim, h.code, *sums).where(*where, h.dim == "all")
+             .group_by(h.campaign_id, h.hour, h.dim, h.code))
+    q_dims = (select(h.dim, h.value, h.code, *sums).where(*where, h.dim != "all")
+              .group_by(h.dim, h.value, h.code))
     groups: dict[tuple[str, ...], dict[Any, dict[str, Any]]] = {tuple(s): {} for s in DAILY_SETS}
 
     def acc(s: tuple[str, ...], key: Any, r: Any) -> None:
@@ -78,7 +82,7 @@ def daily_sets(uow: UnitOfWork, day: str, since: datetime, until: datetime
             g["complaints"] += r["attempts"]
 
     hours: dict[datetime, int] = {}
-    for x in uow.session.execute(q):
+    for x in [*uow.session.execute(q_all), *uow.session.execute(q_dims)]:
         r = x._mapping
         if r["dim"] == "all":
             hr = rr.hour_of(r["hour"])
