@@ -67,6 +67,27 @@ def kpis(
     out.print(t)
 
 
+@app.command("rollup")
+def rollup_cmd(
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Rebuild the report rollup from the CDRs (after the upgrade, a time-zone or script change).
+    / 从话单重建报表汇总（升级后、时区或话术变更后）。"""
+    from waihu.service.analytics import rollup
+
+    with errors(as_json):
+        p = platform(database_url)
+        tid = report_tenant(p, tenant)
+        with p.uow(tid) as uow:
+            doc = rollup.rebuild(uow)
+            uow.commit()
+    if as_json:
+        print_json(doc)
+    else:
+        out.print(f"rollup rebuilt / 汇总已重建: {doc['hourly_rows']} hourly rows / 小时行, {doc['day_rows']} "
+                  f"day rows / 日行, {doc['seconds']} s ({doc['timezone']})")
+
+
 @app.command("staffing")
 def staffing(
     calls_per_hour: float = typer.Option(..., "--calls-per-hour", help="Offered calls per hour. / 每小时来电量。"),

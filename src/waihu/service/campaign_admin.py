@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
+from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import Campaign, CampaignContact, Contact
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.campaigns import CampaignState, DialMode, RetryPolicy
@@ -75,6 +76,9 @@ def update(uow: UnitOfWork, c: Campaign, changes: dict[str, Any], now: float) ->
                 ErrorDetail("campaign.name_taken" if name else "campaign.invalid_name",
                             "a unique name of 1 to 100 characters", field="name")])
         c.name = name
+    if "script_ref" in changes and changes["script_ref"] != c.script_ref:
+        # the report rollup keeps each call's script: reports read the CDRs until a rebuild
+        report_rollup.invalidate(uow.session.connection(), uow.tenant_id)
     for k in ("priority", "agent_group", "script_ref"):
         if k in changes:
             setattr(c, k, changes[k])

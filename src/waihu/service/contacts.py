@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import CampaignContact, Contact, ContactPhone, ImportRecord
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.campaigns import ContactState
@@ -193,6 +194,10 @@ def open_fields(uow: UnitOfWork, fields: dict[str, Any] | None) -> dict[str, Any
 
 def _write_contacts(uow: UnitOfWork, loaded: dict[str, dict[str, Any]], order: list[str], ts: Any) -> None:
     fresh = []
+    retagged = [cid for cid in order if loaded[cid].get("_old") and _tags_change(uow, cid, loaded[cid]["tags"])]
+    # the report rollup counts calls by the contact's current tags
+    rollup = (report_rollup.Tracker.begin(uow.session.connection(), uow.tenant_id, contacts=retagged)
+              if retagged else None)
     for cid in order:
         # the name and the custom columns are personal data: stored sealed (see pii.py)
         c = {**loaded[cid], "name": uow.codec.seal_text(uow.tenant_id, loaded[cid]["name"]),
@@ -211,6 +216,13 @@ def _write_contacts(uow: UnitOfWork, loaded: dict[str, dict[str, Any]], order: l
     if fresh:
         uow.session.execute(insert(Contact), fresh)
     uow.session.flush()
+    if rollup is not None:
+        rollup.finish()
+
+
+def _tags_change(uow: UnitOfWork, cid: str, tags: list[str]) -> bool:
+    obj = uow.session.get(Contact, cid)
+    return obj is not None and list(obj.tags or []) != list(tags or [])
 
 
 def add_to_campaign(uow: UnitOfWork, campaign_id: str, contact_ids: Sequence[str], now: float,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import String, cast, delete, exists, or_, select
 
+from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import (
     CampaignContact,
     Cdr,
@@ -125,6 +126,8 @@ def create(uow: UnitOfWork, phones: list[str], now: float, **values: Any) -> Con
 
 def update(uow: UnitOfWork, c: Contact, changes: dict[str, Any], now: float) -> Contact:
     tid = uow.tenant_id
+    retag = "tags" in changes and (changes["tags"] or []) != (c.tags or [])
+    rollup = report_rollup.Tracker.begin(uow.session.connection(), tid, contacts=[c.id]) if retag else None
     for k in ("name", "external_id", "tags", "follow_up_stage"):
         if k in changes:
             setattr(c, k, changes[k] if k != "tags" else (changes[k] or []))
@@ -135,6 +138,9 @@ def update(uow: UnitOfWork, c: Contact, changes: dict[str, Any], now: float) -> 
     if changes.get("fields") is not None:
         c.fields = seal_fields(uow, {**open_fields(uow, c.fields), **changes["fields"]})
     c.updated_at = to_dt(now)
+    if rollup is not None:  # the report rollup counts calls by the contact's current tags
+        uow.session.flush()
+        rollup.finish()
     audit(uow, "contact.update", "contact", c.id, now, fields=sorted(changes))
     return c
 

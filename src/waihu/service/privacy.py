@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, update
 
+from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import CampaignContact, ContactPhone, DispositionRecord
 from waihu.adapters.storage.models_compliance import Consent
 from waihu.adapters.storage.uow import UnitOfWork
@@ -67,6 +68,7 @@ def erase_contact(uow: UnitOfWork, ref: str, now: float, default_region: str = "
     """Delete a person's data; keep anonymised statistics (CDRs, counters). Returns what was removed."""
     contact = find_contact(uow, ref, default_region)
     s, tid, cid = uow.session, uow.tenant_id, contact.id
+    rollup = report_rollup.Tracker.begin(s.connection(), tid, contacts=[cid]) if contact.tags else None
     phones = s.execute(delete(ContactPhone).where(ContactPhone.tenant_id == tid, ContactPhone.contact_id == cid))
     consents = s.execute(delete(Consent).where(Consent.tenant_id == tid, Consent.contact_id == cid))
     s.execute(update(DispositionRecord).where(DispositionRecord.tenant_id == tid,
@@ -82,6 +84,9 @@ def erase_contact(uow: UnitOfWork, ref: str, now: float, default_region: str = "
     contact.tags = []
     contact.source = None
     contact.updated_at = to_dt(now)
+    if rollup is not None:  # the report rollup counts calls by the contact's current tags
+        s.flush()
+        rollup.finish()
     done = {"contact_id": cid, "numbers": int(phones.rowcount or 0),  # type: ignore[attr-defined]
             "consents": int(consents.rowcount or 0)}  # type: ignore[attr-defined]
     audit(uow, "contact.erase", "contact", cid, now, **{k: v for k, v in done.items() if k != "contact_id"})

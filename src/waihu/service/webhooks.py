@@ -27,7 +27,8 @@ from waihu.domain.errors import ErrorDetail, NotFound, ValidationError
 from waihu.domain.timeutil import opt_dt, to_dt
 from waihu.service.tenants import audit
 
-EVENTS = ("call.answered", "call.ended", "disposition.set", "campaign.finished", "alert")
+EVENTS = ("call.answered", "call.ended", "disposition.set", "campaign.finished", "alert", "alert.fired",
+          "alert.cleared")
 BACKOFF_BASE = 5.0
 BACKOFF_CAP = 3600.0
 # post(url, body, headers, timeout) -> HTTP status code; raises OSError-like errors on failure
@@ -91,19 +92,28 @@ def get_subscription(uow: UnitOfWork, sub_id: str) -> WebhookSubscription:
 def emit(platform: Platform, tenant_id: str, event: str, data: dict[str, Any], now: float) -> int:
     """Queue ``event`` for every matching subscription of the tenant (own transaction)."""
     with platform.uow(tenant_id, actor="system") as uow:
-        subs = [s for s in uow.session.scalars(select(WebhookSubscription).where(
-            WebhookSubscription.tenant_id == tenant_id, WebhookSubscription.active.is_(True)))
-            if event in s.events or "*" in s.events]
-        if not subs:
-            return 0
-        eid = uuid.uuid4().hex
-        payload = {"id": eid, "event": event, "created_at": to_dt(now).isoformat(), "tenant_id": tenant_id,
-                   "data": data}
-        for s in subs:
-            uow.session.add(WebhookDelivery(id=uuid.uuid4().hex, tenant_id=tenant_id, subscription_id=s.id,
-                                            event_id=eid, event=event, payload=payload, status="pending",
-                                            attempts=0, next_attempt_at=to_dt(now), created_at=to_dt(now)))
-        uow.commit()
+        n = enqueue(uow, event, data, now)
+        if n:
+            uow.commit()
+    return n
+
+
+def enqueue(uow: UnitOfWork, event: str, data: dict[str, Any], now: float, event_id: str | None = None) -> int:
+    """Queue ``event`` for every matching subscription of the tenant, in the caller's
+    transaction (an outbox: the event and its deliveries commit together)."""
+    tenant_id = uow.tenant_id
+    subs = [s for s in uow.session.scalars(select(WebhookSubscription).where(
+        WebhookSubscription.tenant_id == tenant_id, WebhookSubscription.active.is_(True)))
+        if event in s.events or "*" in s.events]
+    if not subs:
+        return 0
+    eid = event_id or uuid.uuid4().hex
+    payload = {"id": eid, "event": event, "created_at": to_dt(now).isoformat(), "tenant_id": tenant_id,
+               "data": data}
+    for s in subs:
+        uow.session.add(WebhookDelivery(id=uuid.uuid4().hex, tenant_id=tenant_id, subscription_id=s.id,
+                                        event_id=eid, event=event, payload=payload, status="pending",
+                                        attempts=0, next_attempt_at=to_dt(now), created_at=to_dt(now)))
     return len(subs)
 
 

@@ -1,18 +1,22 @@
 """The dialer's store on SQL: claims due contacts, writes CDRs, contact states and decisions.
 
 Writes are buffered and land in one transaction per ``flush`` (the runtime flushes before any
-result is reported; with ``autoflush`` every ``apply`` is durable at once). On PostgreSQL,
+result is reported; with ``autoflush`` every ``apply`` is durable at once). The same transaction
+keeps the report rollup in step (``report_rollup``). On PostgreSQL,
 contacts are claimed with ``FOR UPDATE SKIP LOCKED`` so two workers never dial one contact.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, func, insert, select, update
 
+from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import (
     CampaignContact,
     Cdr,
@@ -20,7 +24,9 @@ from waihu.adapters.storage.models import (
     ContactPhone,
     DialDecision,
     DispositionRecord,
+    Tenant,
 )
+from waihu.adapters.storage.models_analytics import AnalyticsConfig
 from waihu.adapters.storage.models_pacing import PacingLogEntry
 from waihu.adapters.storage.pii import PiiCodec
 from waihu.adapters.storage.uow import new_uuid
@@ -37,6 +43,9 @@ from waihu.domain.messages import (
 )
 from waihu.domain.phone import PhoneNumber
 from waihu.domain.timeutil import opt_dt, to_dt, to_ts
+
+# segment dimensions of an adopted slot plan the contact query can order by
+SLOT_SEGMENTS: dict[str, Any] = {"region": ContactPhone.region, "source": Contact.source}
 
 
 class SqlDialerStore:
@@ -58,6 +67,7 @@ class SqlDialerStore:
         self._stages: dict[str, dict[str, Any]] = {}  # contact -> follow-up stage reached
         self._pacing: list[dict[str, Any]] = []
         self.cdr_count = 0
+        self._tz: str | None = None  # the tenant's time zone, for the adopted slot plan
 
     def remember_phone(self, phone_ref: str, phone_hash: str) -> None:
         """The blind index of a number dialled without ``load_contacts`` (a call asked for directly)."""
@@ -73,8 +83,16 @@ class SqlDialerStore:
                         p.id, p.phone_sealed, p.phone_hash, p.timezone, p.region)
                  .join(p, (p.contact_id == cc.contact_id) & (p.rank == 0))
                  .where(cc.tenant_id == self.tenant_id, cc.campaign_id == campaign_id,
-                        cc.state == ContactState.PENDING.value, cc.next_attempt_at <= due)
-                 .order_by(cc.priority.desc(), cc.next_attempt_at, cc.seq).limit(limit))
+                        cc.state == ContactState.PENDING.value, cc.next_attempt_at <= due))
+            order: list[Any] = [cc.priority.desc()]
+            prefer = self._slot_preference(conn, campaign_id, now)
+            if prefer is not None:
+                col, good = prefer
+                if col is Contact.source:
+                    q = q.join(Contact, Contact.id == cc.contact_id)
+                match = col.in_(good) | col.is_(None) if "(none)" in good else col.in_(good)
+                order.append(case((match, 0), else_=1))
+            q = q.order_by(*order, cc.next_attempt_at, cc.seq).limit(limit)
             if self.pg:
                 q = q.with_for_update(skip_locked=True, of=cc)
             rows = conn.execute(q).all()
@@ -92,6 +110,26 @@ class SqlDialerStore:
                 cc.tenant_id == self.tenant_id, cc.campaign_id == campaign_id,
                 cc.state == ContactState.PENDING.value)).scalar()
         return targets, (to_ts(nxt) if nxt is not None else None)
+
+    def _slot_preference(self, conn: Connection, campaign_id: str, now: float) -> tuple[Any, list[str]] | None:
+        """The adopted slot plan's segments whose plan holds the current local weekday and hour
+        (tenant time zone), and the column they are values of; None without such a plan."""
+        cfg: dict[str, Any] = {}
+        for _cid, config in conn.execute(select(AnalyticsConfig.campaign_id, AnalyticsConfig.config).where(
+                AnalyticsConfig.tenant_id == self.tenant_id, AnalyticsConfig.campaign_id.in_(["", campaign_id]))
+                .order_by(AnalyticsConfig.campaign_id)):  # the tenant's defaults, then the campaign's
+            cfg.update({k: (config or {}).get(k) for k in ("slot_plan", "slot_segment") if k in (config or {})})
+        plan, segment = cfg.get("slot_plan") or {}, cfg.get("slot_segment")
+        col = SLOT_SEGMENTS.get(segment or "")
+        if not plan or col is None:
+            return None
+        if self._tz is None:
+            self._tz = conn.execute(select(Tenant.timezone).where(Tenant.id == self.tenant_id)).scalar() \
+                or "Asia/Shanghai"
+        local = datetime.fromtimestamp(now, ZoneInfo(self._tz))
+        slot = [local.isoweekday(), local.hour]
+        good = sorted(seg for seg, slots in plan.items() if slot in [list(x) for x in slots or []])
+        return (col, good) if good else None
 
     # ------------------------------------------------------------------ writes
     def apply(self, commands: Sequence[Command]) -> None:
@@ -145,6 +183,8 @@ class SqlDialerStore:
             return
         cc, ct = CampaignContact, Contact
         with self.engine.begin() as conn:
+            rollup = (report_rollup.Tracker.begin(conn, self.tenant_id, cdrs=self._cdrs, disps=self._disps)
+                      if self._cdrs or self._disps else None)
             if self._cdrs:
                 conn.execute(insert(Cdr), self._cdrs)
                 self.cdr_count += len(self._cdrs)
@@ -174,5 +214,7 @@ class SqlDialerStore:
                 conn.execute(insert(DialDecision), self._holds)
             if self._pacing:
                 conn.execute(insert(PacingLogEntry), self._pacing)
+            if rollup is not None:
+                rollup.finish()
         self._cdrs, self._contacts, self._disps, self._holds = [], [], [], []
         self._records, self._stages, self._pacing = {}, {}, []

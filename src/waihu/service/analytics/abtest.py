@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import distinct, func, select
 
+from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import Campaign as CampaignRow
 from waihu.adapters.storage.models import CampaignContact, Cdr, Contact, ContactPhone, DispositionRecord
 from waihu.adapters.storage.models_analytics import ScriptAssignment
@@ -31,6 +32,9 @@ def _age_band(v: Any) -> str:
     except (TypeError, ValueError):
         return "(none)"
     return next((label for hi, label in AGE_BANDS if age < hi), "65+")
+
+
+REKEY_LIMIT = 20_000  # dialled contacts re-assigned beyond which the report rollup is rebuilt instead
 
 
 def assign(uow: UnitOfWork, campaign: CampaignRow, experiment: str, variants: list[str],
@@ -58,11 +62,22 @@ def assign(uow: UnitOfWork, campaign: CampaignRow, experiment: str, variants: li
     strata_of = dict(units)
     chosen = stratified_assignment(units, variants, seed)
     at = to_dt(now)
+    dialled = sorted(set(s.scalars(select(Cdr.contact_id).distinct().where(
+        Cdr.tenant_id == uow.tenant_id, Cdr.campaign_id == campaign.id))) & set(chosen))
+    # the report rollup keeps each call's script: the calls of re-assigned contacts move
+    # (many dialled contacts: cheaper to mark it for a rebuild than to move their calls one by one)
+    rollup = None
+    if len(dialled) > REKEY_LIMIT:
+        report_rollup.invalidate(s.connection(), uow.tenant_id)
+    elif dialled:
+        rollup = report_rollup.Tracker.begin(s.connection(), uow.tenant_id, contacts=dialled)
     for contact_id, variant in chosen.items():
         s.add(ScriptAssignment(id=uow.new_id(), tenant_id=uow.tenant_id, campaign_id=campaign.id,
                                experiment=experiment, contact_id=contact_id, variant=variant,
                                stratum="|".join(strata_of[contact_id]), assigned_at=at))
     s.flush()
+    if rollup is not None:
+        rollup.finish()
     counts: dict[str, int] = {}
     for v in chosen.values():
         counts[v] = counts.get(v, 0) + 1

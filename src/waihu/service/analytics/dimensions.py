@@ -49,8 +49,9 @@ def check(by: list[str]) -> None:
 
 class Joins:
     """The tables a query needs beside ``cdrs``. On PostgreSQL each is a LATERAL one-row lookup
-    by key, so a day's CDRs probe the indexes instead of hashing whole tables; on SQLite a
-    plain outer join (its planner already probes the index)."""
+    by key, so a day's CDRs probe the indexes instead of hashing whole tables; on SQLite an
+    outer join (its planner already probes the index), to the latest row where there can be
+    several (a call's dispositions, a contact's script assignments)."""
 
     def __init__(self, dialect: str) -> None:
         self.pg = dialect == "postgresql"
@@ -156,15 +157,23 @@ def apply_joins(q: Select[Any], joins: Joins) -> Select[Any]:
     else:
         d, ct, ph, sa = joins.d, joins.ct, joins.ph, joins.sa
         if joins.disposition:
-            # coalesce() keeps SQLite from picking the tenant index over the call_id index
-            q = q.outerjoin(d, (d.c.call_id == Cdr.id) & (func.coalesce(d.c.tenant_id, "") == Cdr.tenant_id))
+            # the call's latest disposition, connected calls only (as on PostgreSQL); coalesce()
+            # keeps SQLite from picking the tenant index over the call_id index
+            d2 = d.alias("d_latest")
+            latest = (select(d2.c.id).where(d2.c.call_id == Cdr.id, func.coalesce(d2.c.tenant_id, "") == Cdr.tenant_id)
+                      .order_by(d2.c.set_at.desc()).limit(1).correlate(Cdr).scalar_subquery())
+            q = q.outerjoin(d, (d.c.id == latest) & (Cdr.outcome == Outcome.CONNECTED.value))
         if joins.contact:
             q = q.outerjoin(ct, (ct.c.id == Cdr.contact_id) & (ct.c.tenant_id == Cdr.tenant_id))
         if joins.phone:
             q = q.outerjoin(ph, (ph.c.id == Cdr.phone_id) & (ph.c.tenant_id == Cdr.tenant_id))
-        if joins.script:
-            q = q.outerjoin(sa, (sa.c.campaign_id == Cdr.campaign_id) & (sa.c.contact_id == Cdr.contact_id)
-                            & (sa.c.tenant_id == Cdr.tenant_id))
+        if joins.script:  # the contact's latest assignment in the campaign
+            sa2 = sa.alias("sa_latest")
+            latest_sa = (select(sa2.c.id).where(sa2.c.campaign_id == Cdr.campaign_id,
+                                                sa2.c.contact_id == Cdr.contact_id,
+                                                func.coalesce(sa2.c.tenant_id, "") == Cdr.tenant_id)
+                         .order_by(sa2.c.assigned_at.desc()).limit(1).correlate(Cdr).scalar_subquery())
+            q = q.outerjoin(sa, sa.c.id == latest_sa)
     if joins.campaign:
         q = q.join(Campaign, Campaign.id == Cdr.campaign_id)
     if joins.tags is not None:

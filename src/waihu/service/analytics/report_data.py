@@ -11,7 +11,7 @@ from sqlalchemy import select
 from waihu.adapters.storage.models import Campaign, ImportRecord
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.metrics import ratio
-from waihu.service.analytics import alerts, funnel, roi, slots
+from waihu.service.analytics import alerts, funnel, roi, rollup, slots
 from waihu.service.analytics import settings as cfgs
 from waihu.service.analytics.kpis import Scope, compute, compute_sets, local_day
 
@@ -77,7 +77,8 @@ def _tags(uow: UnitOfWork, scope: Scope) -> dict[str, Any]:
         return compute(own, scope, with_totals=False)
 
 
-def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None = None) -> dict[str, Any]:
+def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None = None,
+          use_rollup: bool = True) -> dict[str, Any]:
     tz = cfgs.tenant_timezone(uow)
     since = until = None
     if day is not None:
@@ -85,19 +86,27 @@ def build(uow: UnitOfWork, *, day: str | None = None, campaign: Campaign | None 
     camps = [campaign] if campaign else None
     base = Scope(camps, since, until)
     extra = ["date"] if campaign is not None else ["campaign"]
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the tag scan runs beside the main one
-        tags_job = pool.submit(_tags, uow, Scope(camps, since, until, ["tags"]))
-        sets = compute_sets(uow, base, [[], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], extra])
-        k = tags_job.result()
+    from_rollup = None
+    if use_rollup and day is not None and campaign is None and since is not None and until is not None:
+        from_rollup = rollup.daily_sets(uow, day, since, until)  # None: the rollup cannot answer exactly
+    if from_rollup is not None:
+        sets, currency = from_rollup
+        tag_rows = sets[("tags",)]
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the tag scan runs beside the main one
+            tags_job = pool.submit(_tags, uow, Scope(camps, since, until, ["tags"]))
+            sets = compute_sets(uow, base, [[], ["agent"], ["hour"], ["outcome"], ["disposition"], ["script"], extra])
+            k = tags_job.result()
+        tag_rows, currency = k["rows"], k["currency"]
     totals = sets[()][0]
     agents, hours, outcomes = sets[("agent",)], sets[("hour",)], sets[("outcome",)]
     disps, scripts = sets[("disposition",)], sets[("script",)]
     quality = list_quality(uow, camps, since, until)
     doc: dict[str, Any] = {
         "kind": "daily" if day else "campaign", "date": day, "campaign": campaign.name if campaign else None,
-        "timezone": tz, "currency": k["currency"], "totals": totals,
+        "timezone": tz, "currency": currency, "totals": totals,
         "agents": sorted(agents, key=lambda a: (-a["conversions"], -a["conversion_rate"], str(a["agent"]))),
-        "hours": hours, "outcomes": outcomes, "dispositions": disps, "scripts": scripts, "tags": k["rows"],
+        "hours": hours, "outcomes": outcomes, "dispositions": disps, "scripts": scripts, "tags": tag_rows,
         "campaigns": sets[("campaign",)] if campaign is None else [],
         "alerts": alerts.recent(uow, campaign.id if campaign else None, 200, since, until),
     }

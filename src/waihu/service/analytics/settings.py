@@ -28,7 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "complaint_codes": ["complaint"],
     "funnel": ["reach", "intent", "needs", "proposal", "conversion"],
     "excluded_slots": [],  # [weekday 1-7, hour 0-23] pairs never recommended
-    "slot_plan": {},  # segment -> [[weekday, hour], ...] adopted from the time-slot analysis
+    "slot_plan": {},  # segment value -> [[weekday, hour], ...] adopted from the time-slot analysis
+    "slot_segment": None,  # the dimension the adopted plan's segments are values of (None: "all")
     "slot_min_attempts": 30,
     "alerts": {
         "window_minutes": 60,
@@ -91,7 +92,10 @@ def save(uow: UnitOfWork, campaign: Campaign | None, changes: dict[str, Any], no
         row = AnalyticsConfig(id=uow.new_id(), tenant_id=uow.tenant_id, campaign_id=cid, config={},
                               updated_at=to_dt(now))
         uow.session.add(row)
-    row.config = _merge(row.config, changes)
+    merged = _merge(row.config, changes)
+    if "slot_plan" in changes:  # an adopted plan replaces the previous one
+        merged["slot_plan"] = copy.deepcopy(changes["slot_plan"])
+    row.config = merged
     row.updated_at = to_dt(now)
     uow.session.flush()
     return load(uow, campaign)

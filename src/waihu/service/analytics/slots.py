@@ -49,5 +49,8 @@ def plan(uow: UnitOfWork, campaign: Campaign, segment: str | None = None, slots:
 
 
 def adopt(uow: UnitOfWork, campaign: Campaign, doc: dict[str, Any], now: float) -> None:
-    """Store the plan in the campaign's analytics settings, where the scheduler can read it."""
-    cfgs.save(uow, campaign, {"slot_plan": doc["plan"]}, now)
+    """Store the plan in the campaign's analytics settings, where the scheduler reads it: when
+    loading due contacts, the dialer store puts first (within a priority) the contacts whose
+    segment has the current local weekday and hour in its plan (segments by ``region`` or
+    ``source``; see ``SqlDialerStore.load_contacts``)."""
+    cfgs.save(uow, campaign, {"slot_plan": doc["plan"], "slot_segment": doc.get("segment")}, now)

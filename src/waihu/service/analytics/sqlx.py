@@ -14,7 +14,11 @@ from sqlalchemy.sql.elements import ColumnElement
 def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return cast(func.extract("epoch", later - earlier), Float)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    # Whole seconds from julian days (which SQLite rounds to the millisecond), the stored
+    # microseconds from the text ("YYYY-MM-DD HH:MM:SS.ffffff"): exact to the microsecond.
+    whole = func.round((func.julianday(func.substr(later, 1, 19)) - func.julianday(func.substr(earlier, 1, 19)))
+                       * 86400.0)
+    return whole + (cast(func.substr(later, 20), Float) - cast(func.substr(earlier, 20), Float))
 
 
 def _offsets(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
