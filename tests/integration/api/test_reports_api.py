@@ -11,7 +11,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from tests.apitools import Tenant, World, error_code
+
+from waihu.domain.errors import ValidationError
+from waihu.service.analytics.staffing import staffing
 
 MISSING = "f" * 32
 
@@ -140,6 +144,15 @@ def test_staffing_sizes_agents_and_trunks(world: World) -> None:
     r = world.get("/v1/reports/staffing?calls_per_hour=-1&aht=0&target_sl=2", t)
     assert r.status_code == 422 and {d["field"] for d in r.json()["error"]["details"]} == {
         "calls_per_hour", "aht", "target_sl"}
+    # the load one request may ask for is bounded (Erlang A costs most)
+    r = world.get("/v1/reports/staffing?calls_per_hour=2000&aht=100&target_sl=0.8&patience=60", t)
+    assert r.status_code == 422 and error_code(r) == "staffing.too_large"
+    assert world.get("/v1/reports/staffing?calls_per_hour=2000&aht=100&target_sl=0.8", t).status_code == 200
+    # the service refuses inputs the formulas cannot take (the CLI's path), each one named
+    with pytest.raises(ValidationError) as e:
+        staffing(5e-324, 5e-324, agents=1, patience=5e-324)
+    assert e.value.code == "staffing.invalid_input"
+    assert [d.field for d in e.value.details] == ["calls_per_hour", "aht", "patience"]
 
 
 def test_reports_of_another_tenant(world: World) -> None:

@@ -138,17 +138,29 @@ def slots(campaign_id: str, segment: str | None = SEGMENT, ctx: Ctx = need("repo
         return {**sl.plan(uow, c, segment, hm=hm), "cells": hm["cells"]}
 
 
+# The queueing formulas cost more as the load grows (Erlang A most): the API bounds the load so
+# one request stays within a few seconds; ``waihu report staffing`` has no such bound.
+MAX_ERLANGS = 2000.0
+MAX_ERLANGS_A = 50.0
+
+
 @router.get("/staffing", response_model=dict[str, Any])
 def staffing_plan(
-    calls_per_hour: float = Query(..., gt=0, le=20000, description="Offered calls per hour."),
-    aht: float = Query(..., gt=0, le=3600, description="Average handle time in seconds, wrap-up included."),
+    calls_per_hour: float = Query(..., ge=0.01, le=20000, description="Offered calls per hour."),
+    aht: float = Query(..., ge=30, le=3600, description="Average handle time in seconds, wrap-up included."),
     agents: int | None = Query(None, ge=1, le=5000, description="Agents on duty (else: sized for target_sl)."),
-    patience: float | None = Query(None, gt=0, le=3600, description="Mean patience in seconds: Erlang A."),
-    sl_seconds: float = Query(20.0, ge=0, le=3600, description="Service-level threshold, seconds."),
-    target_sl: float | None = Query(None, gt=0, lt=1, description="Target service level."),
-    target_blocking: float | None = Query(None, gt=0, lt=1, description="Also size trunks with Erlang B."),
+    patience: float | None = Query(None, ge=1, le=600, description="Mean patience in seconds: Erlang A."),
+    sl_seconds: float = Query(20.0, ge=0, le=120, description="Service-level threshold, seconds."),
+    target_sl: float | None = Query(None, ge=0.01, le=0.9999, description="Target service level."),
+    target_blocking: float | None = Query(None, ge=1e-6, lt=1, description="Also size trunks with Erlang B."),
     ctx: Ctx = need("reports.read"),
 ) -> dict[str, Any]:
-    """Erlang C / Erlang A staffing and Erlang B trunk sizing (docs/analytics.md)."""
+    """Erlang C / Erlang A staffing and Erlang B trunk sizing (docs/analytics.md); the offered load
+    (calls_per_hour x aht / 3600) is at most 2000 Erlangs, 50 with ``patience`` (Erlang A)."""
+    limit = MAX_ERLANGS if patience is None else MAX_ERLANGS_A
+    if calls_per_hour * aht / 3600.0 > limit:
+        raise ValidationError("staffing.too_large", f"the offered load is over {limit:g} Erlangs", [
+            ErrorDetail("staffing.too_large", f"calls_per_hour x aht / 3600 must be at most {limit:g}",
+                        field="calls_per_hour")])
     return staffing(calls_per_hour, aht, agents=agents, patience=patience, sl_seconds=sl_seconds,
                     target_sl=target_sl, target_blocking=target_blocking)

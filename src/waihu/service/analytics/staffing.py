@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from waihu.domain.erlang import agents_for_service_level, erlang_a_metrics, erlang_c_metrics, trunks_for_blocking
-from waihu.domain.errors import ValidationError
+from waihu.domain.errors import ErrorDetail, ValidationError
+
+# below these the queueing formulas lose their meaning (and floating point its precision)
+LIMITS = {"calls_per_hour": (0.01, 100_000.0), "aht": (1.0, 86_400.0), "patience": (1.0, 86_400.0),
+          "sl_seconds": (0.0, 86_400.0)}
 
 
 def staffing(calls_per_hour: float, aht: float, *, agents: int | None = None, patience: float | None = None,
@@ -17,6 +21,11 @@ def staffing(calls_per_hour: float, aht: float, *, agents: int | None = None, pa
     sizes the trunks with Erlang B."""
     if agents is None and target_sl is None:
         raise ValidationError("staffing.missing_input", "give agents or a target service level")
+    given = {"calls_per_hour": calls_per_hour, "aht": aht, "patience": patience, "sl_seconds": sl_seconds}
+    problems = [ErrorDetail("staffing.invalid_input", f"{k} must be between {lo:g} and {hi:g}", field=k)
+                for k, (lo, hi) in LIMITS.items() if (v := given[k]) is not None and not lo <= v <= hi]
+    if problems:
+        raise ValidationError("staffing.invalid_input", "the staffing input is out of range", problems)
     if agents is not None:
         r = (erlang_c_metrics(calls_per_hour, aht, agents, sl_seconds) if patience is None
              else erlang_a_metrics(calls_per_hour, aht, agents, patience, sl_seconds))
