@@ -95,6 +95,20 @@ async def _alert_worker(app: FastAPI, live: LiveHost) -> None:
             log.exception("alert round failed")
 
 
+LINES_EVERY = 30.0  # seconds between two looks for trunks and caller IDs changed by another process
+
+
+async def _lines_worker(live: LiveHost) -> None:
+    """Trunks and caller IDs changed elsewhere (e.g. ``waihu trunks`` in another process) reach
+    the live dialers within ``LINES_EVERY``; the console tells them at once."""
+    while True:
+        await asyncio.sleep(LINES_EVERY)
+        try:
+            await asyncio.to_thread(live.check_lines)
+        except Exception:
+            log.exception("lines check failed")
+
+
 def create_app(platform: Platform, live: LiveHost | None = None, *, background: bool = False) -> FastAPI:
     """The app. With ``background``, the app's lifespan runs the live dialer and the webhook worker."""
 
@@ -106,6 +120,7 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
                 live.load_running()
                 tasks.append(asyncio.create_task(live.run(), name="waihu-live"))
                 tasks.append(asyncio.create_task(_alert_worker(app, live), name="waihu-alerts"))
+                tasks.append(asyncio.create_task(_lines_worker(live), name="waihu-lines"))
             tasks.append(asyncio.create_task(_webhook_worker(app), name="waihu-webhooks"))
             tasks.append(asyncio.create_task(_retention_worker(app), name="waihu-retention"))
         try:

@@ -17,6 +17,7 @@ from waihu.cli import (
     dnc,
     importing,
     report,
+    run,
     serve,
     trunks,
 )
@@ -42,6 +43,7 @@ app.add_typer(trunks.app, name="trunks")
 app.add_typer(callerid.app, name="callerid")
 app.add_typer(call.app, name="call")
 app.command("serve")(serve.serve)
+app.command("run")(run.run)
 app.add_typer(serve.tenant_app, name="tenant")
 app.add_typer(serve.user_app, name="user")
 app.add_typer(report.app, name="report")

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, str] = {
     "campaigns.manage": "create, change and delete campaigns",
     "campaigns.control": "start, pause and stop campaigns",
     "calls.create": "place a call now (POST /v1/outbound)",
+    "calls.override": "override a compliance hold (calling window, caps) of a manual call, with a reason",
     "calls.read": "read calls (an agent: only their own)",
     "cdr.read": "read call detail records (an agent: only their own)",
     "cdr.export": "export call detail records as CSV (audited)",
@@ -62,7 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({
         "users.read", "agents.read", "agents.control", "desk.use", "live.read", "contacts.read", "campaigns.read",
         "campaigns.control", "calls.create", "calls.read", "cdr.read", "dnc.read", "dnc.manage",
-        "dispositions.read", "compliance.read", "lines.read", "reports.read"}),
+        "dispositions.read", "compliance.read", "lines.read", "reports.read", "calls.override"}),
     Role.AGENT: frozenset({"desk.use", "contacts.read", "calls.create", "calls.read", "cdr.read",
                            "dispositions.read", "campaigns.read"}),
     Role.QA: frozenset({"agents.read", "contacts.read", "campaigns.read", "calls.read", "cdr.read",

@@ -86,9 +86,7 @@ class Router:
         self.policy = policy or RoutingPolicy()
         self.rng = random.Random(f"router:{seed}")
         self.live: dict[str, TrunkLive] = {}
-        for t in sorted(trunks, key=lambda t: (-t.priority, t.trunk_id)):
-            t.validate()
-            self.live[t.trunk_id] = TrunkLive(t, Breaker(t), usable=float(t.capacity))
+        self.set_trunks(trunks)
         self.answer: dict[tuple[str, str | None], Tracked] = {}
         self.region_answer: dict[str | None, Decayed] = {}
         self.talk_mean = self.policy.talk_mean_prior
@@ -97,6 +95,25 @@ class Router:
         self._no_line: set[tuple[str, str | None]] = set()
         self._pending: list[tuple[float, int, str, str | None, bool]] = []
         self._seq = 0
+
+    def set_trunks(self, trunks: list[Trunk]) -> None:
+        """Route the next calls over these trunks (e.g. one was added, enabled or disabled).
+
+        A trunk that stays keeps what was learnt of it (health, loss rate, usable concurrency,
+        calls in flight) under its new settings; a trunk that left is forgotten (its calls in
+        flight end without feedback); a new one starts fresh."""
+        old = self.live
+        self.live = {}
+        for t in sorted(trunks, key=lambda t: (-t.priority, t.trunk_id)):
+            t.validate()
+            tl = old.get(t.trunk_id)
+            if tl is None:
+                tl = TrunkLive(t, Breaker(t), usable=float(t.capacity))
+            elif tl.trunk != t:
+                if tl.trunk.capacity != t.capacity:
+                    tl.usable = float(t.capacity)
+                tl.trunk = tl.breaker.trunk = t
+            self.live[t.trunk_id] = tl
 
     # ------------------------------------------------------------------ limits
     def _room(self, tl: TrunkLive, now: float) -> bool:
@@ -182,7 +199,7 @@ class Router:
         if tl is None:
             return
         tl.loss.add(not ok, now)
-        ev = tl.breaker.on_line(ok, cause, now, probe)
+        ev = tl.breaker.on_line(ok, cause, now, probe, alone=tl.in_flight <= 1)
         if ev is not None:
             self.transitions.append((now, trunk_id, ev, tl.breaker.last_reason))
         if ok:
@@ -190,6 +207,15 @@ class Router:
         elif cause is LossCause.CONGESTION and tl.breaker.congested():
             tl.usable = max(1.0, min(tl.usable, tl.in_flight * 0.9))
             self.transitions.append((now, trunk_id, "throttle", f"usable_concurrency:{int(tl.usable)}"))
+
+    def on_signal(self, trunk_id: str, up: bool, now: float) -> None:
+        """The trunk's own health signal (SIP OPTIONS) went down or up (see ``Breaker.signal``)."""
+        tl = self.live.get(trunk_id)
+        if tl is None:
+            return
+        ev = tl.breaker.signal(up, now)
+        if ev is not None:
+            self.transitions.append((now, trunk_id, ev, tl.breaker.last_reason))
 
     def on_outcome(self, trunk_id: str, region: str | None, now: float, *, answered: bool,
                    dialed_at: float | None = None) -> None:

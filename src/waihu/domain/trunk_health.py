@@ -145,11 +145,14 @@ class Breaker:
     window: deque[int] = field(default_factory=deque)  # 1 = line loss (congestion excluded)
     congestion: deque[int] = field(default_factory=deque)
     consecutive: int = 0
+    congestion_streak: int = 0  # congestion refusals since a call last got through
+    congestion_since: float = 0.0  # when the first of them came
     answers: deque[int] = field(default_factory=deque)
     probes_in_flight: int = 0
     probe_ok: int = 0
     ejections: int = 0
     last_reason: str = ""
+    signal_down: bool = False  # the trunk's own health signal (SIP OPTIONS) says it is down
 
     @property
     def th(self) -> Thresholds:
@@ -162,11 +165,29 @@ class Breaker:
         return event
 
     def tick(self, now: float) -> str | None:
-        """Move an ejected trunk to probing once its cool-down has passed."""
-        if self.state is TrunkHealth.EJECTED and now >= self.since + self.cooldown:
+        """Move an ejected trunk to probing once its cool-down has passed (not while its
+        health signal says it is down)."""
+        if self.state is TrunkHealth.EJECTED and not self.signal_down and now >= self.since + self.cooldown:
             self.probe_ok = 0
             self.probes_in_flight = 0
             return self._move("cooldown", now, "cooldown_elapsed")
+        return None
+
+    def signal(self, up: bool, now: float) -> str | None:
+        """The trunk's health signal changed (SIP OPTIONS probes: down after failed probes, up
+        after good ones). Down ejects the trunk and keeps it out, whatever its cool-down; up ends
+        the cool-down at once: probe calls then readmit it as after any ejection."""
+        self.signal_down = not up
+        if self.state is TrunkHealth.DISABLED:
+            return None
+        if not up:
+            if self.state is TrunkHealth.EJECTED:
+                return None
+            return self.eject(now, "options_down")
+        if self.state is TrunkHealth.EJECTED:
+            self.probe_ok = 0
+            self.probes_in_flight = 0
+            return self._move("cooldown", now, "options_up")
         return None
 
     def can_probe(self) -> bool:
@@ -185,11 +206,14 @@ class Breaker:
         self.congestion.clear()
         self.answers.clear()
         self.consecutive = 0
+        self.congestion_streak = 0
         event = "probe_fail" if self.state is TrunkHealth.PROBING else "eject"
         return self._move(event, now, reason)
 
-    def on_line(self, ok: bool, cause: LossCause | None, now: float, probe: bool) -> str | None:
-        """A line result: the call rang or was answered (``ok``) or was lost on the line."""
+    def on_line(self, ok: bool, cause: LossCause | None, now: float, probe: bool, *, alone: bool = True) -> str | None:
+        """A line result: the call rang or was answered (``ok``) or was lost on the line.
+        ``alone``: no other call of ours was in flight on the trunk (a congestion refusal then
+        cannot mean that the line is full of our own calls)."""
         th = self.th
         if probe:
             self.probes_in_flight = max(0, self.probes_in_flight - 1)
@@ -207,8 +231,19 @@ class Breaker:
             return None  # results of calls placed before the ejection
         if cause is LossCause.CONGESTION:
             self._push(self.congestion, 1, th.window)
+            if not alone:
+                self.congestion_streak = 0
+                return None
+            if self.congestion_streak == 0:
+                self.congestion_since = now
+            self.congestion_streak += 1
+            if th.congestion_run and self.congestion_streak >= th.congestion_run \
+                    and now - self.congestion_since >= th.congestion_seconds:
+                return self.eject(now, f"consecutive_congestion:{self.congestion_streak}")
             return None
         self._push(self.congestion, 0, th.window)
+        if ok:
+            self.congestion_streak = 0
         loss = 0 if ok else 1
         self._push(self.window, loss, th.window)
         self.consecutive = self.consecutive + 1 if loss else 0

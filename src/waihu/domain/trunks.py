@@ -59,8 +59,12 @@ class Thresholds:
     A trunk is ejected when, over at least ``min_sample`` of its last ``window`` line results,
     the share of line-side losses reaches ``line_loss``; or after ``consecutive`` line losses in
     a row; or when its answer rate over at least ``answer_min_sample`` completed calls falls
-    below ``min_answer_rate`` (0 disables that rule). Congestion is not counted here: it lowers
-    the trunk's usable concurrency instead.
+    below ``min_answer_rate`` (0 disables that rule). Congestion is not counted there: it lowers
+    the trunk's usable concurrency instead; but ``congestion_run`` congestion refusals in a row
+    over at least ``congestion_seconds``, each while no other call of ours was in flight on the
+    trunk and none getting through in between, eject it: a line full of our calls refuses new
+    ones, but a carrier that refuses a lone call again and again is down, whatever it says.
+    ``congestion_run`` 0 disables the rule.
     """
 
     line_loss: float = 0.3
@@ -73,6 +77,8 @@ class Thresholds:
     max_cooldown_seconds: float = 20.0
     probe_successes: int = 5
     probe_concurrency: int = 5
+    congestion_run: int = 10
+    congestion_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,7 +142,9 @@ class Dialer:
         """Screen, route and dial one target. Returns False when the dial was held back."""
         spec = run.spec
         verdict = self.screen(target, spec, now)
-        if not verdict.allow and override is None:
+        # a supervisor may override a hold that would lift later (a calling window, a cap), never
+        # a permanent block (a DNC entry, no consent, an excluded region, attempts used up)
+        if not verdict.allow and (override is None or verdict.until is None):
             run.counters.held += 1
             out.append(RecordHold(spec.campaign_id, target.contact_id, now, verdict.reasons, verdict.until))
             if verdict.until is None:

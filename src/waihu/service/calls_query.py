@@ -49,6 +49,7 @@ def _cdr(c: Cdr, phone: str | None, disp: str | None) -> dict[str, Any]:
             "dial_at": iso(c.dial_at), "ring_at": iso(c.ring_at), "answer_at": iso(c.answer_at),
             "bridge_at": iso(c.bridge_at), "end_at": iso(c.end_at), "outcome": c.outcome,
             "loss_cause": c.loss_cause, "sip_code": c.sip_code, "agent_id": c.agent_id, "trunk_id": c.trunk_id,
+            "caller_id": c.caller_id, "route_reason": c.route_reason, "chain_id": c.chain_id,
             "hangup_by": c.hangup_by, "talk_seconds": float(c.talk_seconds), "disposition": disp}
 
 
@@ -109,6 +110,13 @@ def get_call(uow: UnitOfWork, call_id: str, live: dict[str, Any] | None, pii: bo
         raise NotFound("call.not_found", "no such call")
     if agent_id is not None and (r.agent_id if r is not None else cdr.agent_id if cdr else None) != agent_id:
         raise NotFound("call.not_found", "no such call")
+    if r is not None and cdr is not None and cdr.chain_id == cdr.id:
+        # a requested call lost on the line went out again on another trunk: the request is
+        # its latest attempt, ended once the request says so
+        cdr = uow.session.scalars(select(Cdr).where(Cdr.tenant_id == uow.tenant_id, Cdr.chain_id == call_id)
+                                  .order_by(Cdr.dial_at.desc(), Cdr.end_at.desc()).limit(1)).first()
+        if r.status != "ended":
+            cdr = None
     if r is not None:
         doc = request_dict(r, live)
     else:

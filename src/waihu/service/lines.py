@@ -256,8 +256,8 @@ def mark_caller_id(uow: UnitOfWork, now: float, number: str, source: str = "repo
 # ------------------------------------------------------------------ enabling and disabling
 def set_trunk_enabled(uow: UnitOfWork, now: float, trunk: str | TrunkRow, enabled: bool) -> dict[str, Any]:
     """Enable or disable one of the tenant's own trunks (by name, or a row from ``find_trunk``; a
-    platform trunk is the platform's to change); the router takes the change at the next start
-    of the dialer."""
+    platform trunk is the platform's to change); the live dialers route their next calls
+    accordingly (``LiveHost.lines_changed``)."""
     row = find_trunk(uow, name=trunk) if isinstance(trunk, str) else trunk
     name = row.name
     if row.owner_tenant_id != uow.tenant_id:

@@ -2,12 +2,16 @@
 
 ``routed_simulation`` builds, from the trunks and caller IDs the tenant may use, the router,
 the caller-ID pool, the engine's route hook (with the number-status pre-check) and the
-simulated trunks in front of the simulated callees. ``save_traces`` stores each attempt's
-signaling log; ``call_trace`` reads one back (tenant-scoped).
+simulated trunks in front of the simulated callees (``build_lines`` and ``trunked_network``
+are its two halves: the live runtime shares one router per tenant between its lanes, each lane
+with its own simulated lines). ``save_traces``
+stores each attempt's signaling log; ``call_trace`` reads one back (tenant-scoped).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +26,20 @@ from waihu.domain.callerid import CallerId, CallerIdPool, CallerIdStatus, Number
 from waihu.domain.calls import LossCause
 from waihu.domain.errors import NotFound
 from waihu.domain.routing import Router, RoutingPolicy
+from waihu.domain.trunks import Trunk
+from waihu.ports import NumberStatusProvider
 from waihu.service.lines import to_domain, visible_caller_ids, visible_trunks
 from waihu.service.routing import RoutedLines
 
 # what a simulated line does when nothing else is said: small line-loss rates, 1-3 s PDD
 DEFAULT_LINE_LOSS = {LossCause.CONGESTION: 0.005, LossCause.RISK_CONTROL: 0.005, LossCause.TECHNICAL: 0.003}
+
+
+LineModel = Callable[[Trunk], SimTrunk]  # how the simulated carrier behind a trunk behaves
+
+
+def default_line(t: Trunk) -> SimTrunk:
+    return SimTrunk(t.trunk_id, t.capacity, t.cps, {"*": 1.0}, dict(DEFAULT_LINE_LOSS))
 
 
 @dataclass
@@ -35,28 +48,64 @@ class RoutedSimulation:
     network: TrunkedNetwork
 
 
-def routed_simulation(uow: UnitOfWork, base: SimNetwork, start: float, seed: int) -> RoutedSimulation | None:
-    """None when the tenant has no trunk: the dialer then uses its default route."""
+def lines_of(uow: UnitOfWork) -> tuple[list[Trunk], list[CallerId]]:
+    """The enabled trunks and the caller IDs the tenant may use now."""
     trunks = [to_domain(r) for r in visible_trunks(uow) if r.enabled]
+    cids = [CallerId(r.id, r.number, r.province, r.city, NumberType(r.number_type), r.capital, r.is_default,
+                     float(r.weight), r.max_concurrent, r.daily_cap, CallerIdStatus(r.status), r.spam_marks,
+                     r.authenticated, r.owner_tenant_id) for r in visible_caller_ids(uow)]
+    return trunks, cids
+
+
+def lines_signature(uow: UnitOfWork) -> str:
+    """A digest of everything ``lines_of`` reads: it changes when a trunk or caller ID does."""
+    rows: list[Iterable[Any]] = []
+    for t in visible_trunks(uow):
+        rows.append(("t", t.id, t.name, t.enabled, t.capacity, str(t.cps), str(t.cost_per_minute), t.billing_increment,
+                     str(t.cost_per_attempt), sorted(t.regions), sorted(t.business), t.priority, t.role,
+                     sorted((t.thresholds or {}).items())))
+    for c in visible_caller_ids(uow):
+        rows.append(("c", c.id, c.number, c.province, c.city, c.number_type, c.capital, c.is_default, str(c.weight),
+                     c.max_concurrent, c.daily_cap, c.status, c.spam_marks, c.authenticated))
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def build_lines(trunks: list[Trunk], cids: list[CallerId], seed: int,
+                number_status: NumberStatusProvider | None = None) -> RoutedLines:
+    """The engine's route hook over these trunks and caller IDs (``RoutedLines.reconfigure``
+    hands it others later)."""
+    pool = CallerIdPool(seed=seed)
+    for c in cids:
+        pool.add(c)
+    return RoutedLines(Router(trunks, RoutingPolicy(), seed=seed), pool, number_status=number_status)
+
+
+def trunked_network(trunks: list[Trunk], base: SimNetwork, start: float, seed: int,
+                    line_model: LineModel = default_line) -> TrunkedNetwork:
+    return TrunkedNetwork(base, {t.trunk_id: line_model(t) for t in trunks}, start, seed)
+
+
+def routed_simulation(uow: UnitOfWork, base: SimNetwork, start: float, seed: int,
+                      line_model: LineModel = default_line) -> RoutedSimulation | None:
+    """None when the tenant has no trunk: the dialer then uses its default route."""
+    trunks, cids = lines_of(uow)
     if not trunks:
         return None
-    pool = CallerIdPool(seed=seed)
-    for r in visible_caller_ids(uow):
-        pool.add(CallerId(r.id, r.number, r.province, r.city, NumberType(r.number_type), r.capital, r.is_default,
-                          float(r.weight), r.max_concurrent, r.daily_cap, CallerIdStatus(r.status), r.spam_marks,
-                          r.authenticated, r.owner_tenant_id))
-    router = Router(trunks, RoutingPolicy(), seed=seed)
-    lines = RoutedLines(router, pool, number_status=base)
-    sims = {t.trunk_id: SimTrunk(t.trunk_id, t.capacity, t.cps, {"*": 1.0}, dict(DEFAULT_LINE_LOSS))
-            for t in trunks}
-    return RoutedSimulation(lines, TrunkedNetwork(base, sims, start, seed))
+    lines = build_lines(trunks, cids, seed, base)
+    return RoutedSimulation(lines, trunked_network(trunks, base, start, seed, line_model))
 
 
-def save_traces(uow: UnitOfWork, net: TrunkedNetwork) -> int:
-    for call_id, log in net.traces.items():
+def save_traces(uow: UnitOfWork, net: TrunkedNetwork, call_ids: Iterable[str] | None = None) -> int:
+    """Store the signaling logs of these calls (all the network holds when None)."""
+    n = 0
+    for call_id in list(net.traces) if call_ids is None else call_ids:
+        log = net.traces.get(call_id)
+        if log is None:
+            continue
         uow.session.add(CallSignaling(call_id=call_id, tenant_id=uow.tenant_id, trunk_id=net.trunk_of.get(call_id),
                                       log=[[round(t, 3), d, m] for t, d, m in sorted(log, key=lambda x: x[0])]))
-    return len(net.traces)
+        n += 1
+    return n
 
 
 def call_trace(uow: UnitOfWork, call_id: str) -> dict[str, Any]:

@@ -26,8 +26,10 @@ from waihu.domain.campaigns import CampaignState
 from waihu.domain.errors import WaihuError
 from waihu.domain.messages import Event
 from waihu.service.campaigns import dispositions_of, spec_for
+from waihu.service.lines_runtime import LineModel, build_lines, default_line, lines_of, lines_signature
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
+from waihu.service.routing import RoutedLines
 
 log = logging.getLogger("waihu.live")
 Action = Callable[["LiveHost", float], None]
@@ -44,13 +46,17 @@ class Submitted:
 class TenantLive:
     lanes: dict[str, Lane] = field(default_factory=dict)
     robots: int = 0
+    lines: RoutedLines | None = None  # the router over the tenant's trunks, shared by its lanes
+    lines_sig: str | None = None  # what its trunks and caller IDs were when last read
+    trunk_states: dict[str, dict[str, Any]] = field(default_factory=dict)  # the router's view, per trunk
 
 
 class LiveHost:
     def __init__(self, platform: Platform, *, speed: float = 1.0, tick: float = 0.05, seed: int = 1,
                  callee: CalleeModel | None = None, agent_model: AgentModel | None = None,
-                 start: float | None = None) -> None:
+                 start: float | None = None, line_model: LineModel = default_line) -> None:
         self.platform = platform
+        self.line_model = line_model  # the simulated carrier behind each of a tenant's trunks
         self.speed = speed
         self.tick = tick
         self.seed = seed
@@ -78,9 +84,25 @@ class LiveHost:
             ob = self.observer
             lane = Lane(self.platform, tenant_id, kind, self.now, seed=self.seed + len(t.lanes),
                         callee=self.callee, agent_model=self.agent_model, observe_event=ob.event,
-                        observe_command=ob.command, on_drained=ob.drained)
+                        observe_command=ob.command, on_drained=ob.drained, line_model=self.line_model)
             t.lanes[kind] = lane
+            self._reload_lines(tenant_id, self.now)
         return lane
+
+    def _reload_lines(self, tenant_id: str, now: float) -> None:
+        """Runtime task: the tenant's lanes route the next calls over its current trunks and caller IDs."""
+        t = self.tenants[tenant_id]
+        with self.platform.uow(tenant_id) as uow:
+            sig = lines_signature(uow)
+            trunks, cids = lines_of(uow)
+        t.lines_sig = sig
+        if trunks and t.lines is None:
+            first = next(iter(t.lanes.values()))
+            t.lines = build_lines(trunks, cids, self.seed, number_status=first.network)
+        elif trunks and t.lines is not None:
+            t.lines.reconfigure(trunks, cids)
+        for lane in t.lanes.values():
+            lane.use_lines(t.lines if trunks else None, trunks, now)
 
     def load_running(self) -> int:
         """Activate every tenant's running campaigns (at start-up). Returns how many."""
@@ -119,6 +141,28 @@ class LiveHost:
                 lane.screen.reload()
         self.submit(tenant_id, act)
 
+    def lines_changed(self, tenant_id: str) -> None:
+        """Thread-safe: the tenant's trunks or caller IDs changed; its dialers route the next calls
+        over the current ones (calls in flight end on the lines they took)."""
+        def act(host: LiveHost, now: float) -> None:
+            if host.tenants.get(tenant_id, TenantLive()).lanes:
+                host._reload_lines(tenant_id, now)
+        self.submit(tenant_id, act)
+
+    def check_lines(self) -> int:
+        """Any thread: find the tenants whose trunks or caller IDs changed elsewhere (another
+        process, e.g. the CLI) and have their dialers take them. Returns how many changed."""
+        changed = 0
+        for tid, t in list(self.tenants.items()):
+            if t.lines_sig is None:
+                continue
+            with self.platform.uow(tid) as uow:
+                sig = lines_signature(uow)
+            if sig != t.lines_sig:
+                self.lines_changed(tid)
+                changed += 1
+        return changed
+
     def _drain(self) -> None:
         while True:
             with self._lock:
@@ -154,9 +198,26 @@ class LiveHost:
         self._run_lanes()
 
     def _run_lanes(self) -> None:
-        for t in list(self.tenants.values()):
+        for tid, t in list(self.tenants.items()):
             for lane in list(t.lanes.values()):
                 lane.run_until(self.now, self._lane_error)
+                lane.save_traces(self.now)
+            if t.lines is not None:
+                self._lines_news(tid, t, t.lines)
+
+    def _lines_news(self, tid: str, t: TenantLive, lines: RoutedLines) -> None:
+        """Keep the router's view of each trunk for readers; tell of trunks it ejected (alert webhook)."""
+        router = lines.router
+        for at, trunk, event, reason in router.transitions:
+            if event in ("eject", "probe_fail"):
+                self.observer.alert(tid, "trunk.ejected", f"trunk {trunk} was taken out of routing", at,
+                                    trunk=trunk, reason=reason)
+        router.transitions.clear()
+        del router.alerts[:-100]
+        t.trunk_states = {name: {"trunk": name, "health": tl.breaker.state.value, "in_flight": tl.in_flight,
+                                 "usable_concurrency": int(tl.usable), "ejections": tl.breaker.ejections,
+                                 "reason": tl.breaker.last_reason or None}
+                          for name, tl in router.live.items()}
 
     async def run(self) -> None:
         """The one task that owns the engines (started by ``waihu serve``)."""
@@ -173,6 +234,10 @@ class LiveHost:
         for t in self.tenants.values():
             for lane in t.lanes.values():
                 lane.store.flush()
+                try:
+                    lane.save_traces(self.now, force=True)
+                except Exception:
+                    log.exception("could not store signaling logs")
 
     # ------------------------------------------------------------------ reads (any thread)
     def agents(self, tenant_id: str) -> list[dict[str, Any]]:
@@ -181,6 +246,12 @@ class LiveHost:
     def agent(self, tenant_id: str, agent_id: str) -> dict[str, Any] | None:
         a = self.observer.agents.get(tenant_id, {}).get(agent_id)
         return dict(a) if a is not None else None
+
+    def trunks(self, tenant_id: str) -> dict[str, dict[str, Any]]:
+        """The router's view of each trunk the tenant routes over now (health: enabled, ejected,
+        probing); empty when its calls take the default route."""
+        t = self.tenants.get(tenant_id)
+        return {k: dict(v) for k, v in t.trunk_states.items()} if t is not None else {}
 
     def counters(self, tenant_id: str) -> dict[str, dict[str, Any]]:
         return {k: dict(v) for k, v in self.observer.counters.get(tenant_id, {}).items()}

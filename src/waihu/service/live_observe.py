@@ -46,7 +46,9 @@ class Observer:
         self.robots: dict[str, dict[str, str]] = {}
         self.counters: dict[str, dict[str, dict[str, Any]]] = {}
         self.calls: dict[str, OrderedDict[str, dict[str, Any]]] = {}
-        self.requested: set[str] = set()  # call ids asked for through the API
+        self.requested: set[str] = set()  # call ids asked for through the API (and their retries)
+        self.chains: dict[str, str] = {}  # a retry on another trunk of a requested call -> the request's id
+        self._ended_requests: OrderedDict[str, None] = OrderedDict()  # requests whose latest attempt ended
         # called on the runtime task for every change (tenant id, kind, document): the wallboard's feed
         self.listeners: list[Callable[[str, str, dict[str, Any]], None]] = []
 
@@ -90,6 +92,15 @@ class Observer:
             calls[cmd.call_id] = {"call_id": cmd.call_id, "campaign_id": cmd.campaign_id,
                                   "contact_id": cmd.contact_id, "agent_id": cmd.agent_id, "status": "dialing",
                                   "dial_at": now, "answer_at": None, "outcome": None}
+            origin = cmd.chain_id
+            if origin is not None and origin != cmd.call_id and origin in self._ended_requests:
+                del self._ended_requests[origin]
+                # a requested call lost on the line goes out again on another trunk: the request
+                # follows its retry (its live state is the retry's)
+                self.requested.add(cmd.call_id)
+                self.chains[cmd.call_id] = origin
+                calls.pop(origin, None)
+                calls[origin] = calls[cmd.call_id]
             while len(calls) > KEEP_CALLS:
                 calls.popitem(last=False)
             self._tell(tid, "call", calls[cmd.call_id])
@@ -167,9 +178,14 @@ class Observer:
             return
         from waihu.service.outbound import set_call_status
 
-        set_call_status(self.host.platform, tid, call_id, status, now)
+        request_id = self.chains.get(call_id, call_id)
+        set_call_status(self.host.platform, tid, request_id, status, now)
         if status == "ended":
             self.requested.discard(call_id)
+            self.chains.pop(call_id, None)
+            self._ended_requests[request_id] = None  # a retry may follow at once
+            while len(self._ended_requests) > KEEP_CALLS:
+                self._ended_requests.popitem(last=False)
 
     def _emit(self, tid: str, event: str, payload: dict[str, Any], now: float) -> None:
         try:

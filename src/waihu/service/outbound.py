@@ -29,6 +29,7 @@ from waihu.engine.config import CampaignSpec
 from waihu.numbering import NumberInfo, normalize
 from waihu.service.campaigns import create_campaign, dispositions_of, get_campaign, spec_for, transition
 from waihu.service.live_observe import ADHOC_NAME
+from waihu.service.tenants import audit
 
 if TYPE_CHECKING:
     from waihu.service.live import LiveHost
@@ -44,11 +45,13 @@ class OutboundRequest:
     agent_id: str | None = None
     script_id: str | None = None
     auto_dial: bool = True
+    override_reason: str | None = None  # a supervisor's reason to dial through a compliance hold
 
     def fingerprint(self, keyed: Callable[[str], str]) -> str:
         """A keyed digest of the request (the blind-index key), so the stored fingerprint of an
         idempotent request cannot be reversed to its phone number by trying every number."""
-        raw = json.dumps([self.phone, self.campaign_id, self.agent_id, self.script_id, self.auto_dial])
+        raw = json.dumps([self.phone, self.campaign_id, self.agent_id, self.script_id, self.auto_dial,
+                          self.override_reason])
         return keyed("outbound-request:" + raw)
 
 
@@ -148,6 +151,9 @@ def request_call(platform: Platform, live: LiveHost | None, uow: UnitOfWork, req
                      request_hash=req.fingerprint(uow.codec.phone_hash), requested_by=uow.actor, created_at=to_dt(now),
                      updated_at=to_dt(now))
     uow.session.add(cr)
+    if req.override_reason is not None:  # who asked to dial through a compliance hold, and why
+        audit(uow, "call.override_requested", "call", cr.id, now, reason=req.override_reason,
+              contact_id=contact_id)
     spec, disps = spec_for(c), dispositions_of(c)
     try:
         uow.commit()
@@ -160,12 +166,14 @@ def request_call(platform: Platform, live: LiveHost | None, uow: UnitOfWork, req
     if req.auto_dial and live is not None:
         target = DialTarget(contact_id=contact_id, campaign_id=c.id, phone=info.phone, phone_ref=phone_id,
                             attempts=attempts, timezone=info.timezone, region=info.region)
-        _submit(platform, live, uow.tenant_id, cr.id, target, h, spec, disps, req.agent_id, groups)
+        _submit(platform, live, uow.tenant_id, cr.id, target, h, spec, disps, req.agent_id, groups,
+                req.override_reason)
     return cr, True
 
 
 def _submit(platform: Platform, live: LiveHost, tid: str, call_id: str, target: DialTarget, phone_hash: str,
-            spec: CampaignSpec, disps: list[Disposition], agent_id: str | None, groups: frozenset[str]) -> None:
+            spec: CampaignSpec, disps: list[Disposition], agent_id: str | None, groups: frozenset[str],
+            override: str | None = None) -> None:
     def act(host: LiveHost, now: float) -> None:
         lane = host.lane(tid, "main" if agent_id is not None else "robot")
         if spec.campaign_id not in lane.campaigns:
@@ -185,7 +193,7 @@ def _submit(platform: Platform, live: LiveHost, tid: str, call_id: str, target: 
         lane.preset_id = call_id
         lane.last_hold = None
         try:
-            lane.feed(ManualDialRequested(seat, target), now)
+            lane.feed(ManualDialRequested(seat, target, override), now)
         finally:
             held = lane.preset_id is not None
             lane.preset_id = None

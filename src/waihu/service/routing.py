@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from waihu.domain.callerid import CallerIdPool
+from waihu.domain.callerid import CallerId, CallerIdPool
 from waihu.domain.calls import CallRecord, Side
 from waihu.domain.messages import Command, DialTarget, WriteCdr
 from waihu.domain.number_status import SKIP, NumberStatusCache
 from waihu.domain.routing import Router, RouteRequest
 from waihu.domain.trunk_stats import TrunkStats
+from waihu.domain.trunks import Trunk
 from waihu.engine.config import CampaignSpec, Route
 from waihu.ports import NumberStatusProvider
 
@@ -47,6 +48,22 @@ class RoutedLines:
         self.decisions: deque[Decision] = deque(maxlen=keep)
         self._open: dict[tuple[str, str, str], tuple[str | None, bool]] = {}  # -> (region, probe)
         self._cids: dict[tuple[str, str], deque[str]] = {}  # (campaign, contact) -> caller IDs in use
+
+    def reconfigure(self, trunks: list[Trunk], caller_ids: list[CallerId]) -> None:
+        """The next calls go over these trunks and show these caller IDs. A caller ID that stays
+        keeps its calls in use and its count for today; one that left is released as its calls end."""
+        self.router.set_trunks(trunks)
+        for t in self.router.live:
+            self.stats.setdefault(t, TrunkStats())
+        if self.pool is None:
+            self.pool = CallerIdPool()
+        old = self.pool.numbers
+        self.pool.numbers = {}
+        for c in caller_ids:
+            prev = old.get(c.number_id)
+            if prev is not None:
+                c.in_use, c.used_today = prev.in_use, prev.used_today
+            self.pool.add(c)
 
     def business_of(self, spec: CampaignSpec) -> str:
         return spec.job_type
@@ -108,6 +125,11 @@ class RoutedLines:
             return Route(None, hold_reason=reason, retry_at=retry_at)
         self._open[(spec.campaign_id, target.contact_id, dec_trunk)] = (target.region, dec.probe)
         return Route(dec_trunk, caller_id, reason=reason)
+
+    def trunk_signal(self, trunk_id: str, up: bool, now: float) -> None:
+        """A trunk's health probes (SIP OPTIONS) say it went down or came back up. Call it on
+        the runtime's thread (the SIP adapter reports on its own: hop to the loop first)."""
+        self.router.on_signal(trunk_id, up, now)
 
     def observe(self, cmd: Command, now: float) -> None:
         if isinstance(cmd, WriteCdr):

@@ -200,6 +200,12 @@ def webhook_change(webhook_id: str, action: str, request: Request, csrf: str = F
 
 
 # ---------------------------------------------------------------- trunks and caller IDs
+def lines_changed(pg: Page) -> None:
+    """The live dialers route the next calls over the tenant's trunks and caller IDs as they are now."""
+    if pg.live is not None:
+        pg.live.lines_changed(pg.tenant_id)
+
+
 @router.get("/lines")
 def lines(request: Request) -> Response:
     pg = page_of(request)
@@ -225,6 +231,7 @@ def trunk_add(request: Request, csrf: str = Form(""), name: str = Form(..., max_
         ln.add_trunk(uow, pg.now(), name=name, capacity=capacity, cps=cps, cost_per_minute=cost_per_minute,
                      regions=regions or "*", business=business or "*", priority=priority, role=role)
         uow.commit()
+    lines_changed(pg)
     return RedirectResponse("/lines", status_code=303)
 
 
@@ -238,6 +245,7 @@ def trunk_enable(name: str, action: str, request: Request, csrf: str = Form(""))
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
         ln.set_trunk_enabled(uow, pg.now(), name, action == "enable")
         uow.commit()
+    lines_changed(pg)
     return RedirectResponse("/lines", status_code=303)
 
 
@@ -252,6 +260,7 @@ def caller_id_add(request: Request, csrf: str = Form(""), number: str = Form(...
         ln.add_caller_ids(uow, pg.now(), [{"number": number, "province": province or None, "city": city or None,
                                            "daily_cap": daily_cap or None}])
         uow.commit()
+    lines_changed(pg)
     return RedirectResponse("/lines", status_code=303)
 
 
@@ -263,6 +272,7 @@ def caller_id_status(number: str, action: str, request: Request, csrf: str = For
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
         ln.set_caller_id_status(uow, pg.now(), number, action)
         uow.commit()
+    lines_changed(pg)
     return RedirectResponse("/lines", status_code=303)
 
 

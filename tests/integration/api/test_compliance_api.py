@@ -122,3 +122,26 @@ def test_idempotency_fingerprint_is_keyed(world: World) -> None:
     assert stored and stored != hashlib.sha256(plain.encode()).hexdigest(), "an unkeyed digest can be brute-forced"
     again = world.client.post("/v1/outbound", headers={**t.h(), "Idempotency-Key": "k"}, json={"phone": "+86" + A})
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_supervisor_overrides_a_calling_window_hold_with_a_recorded_reason(world: World) -> None:
+    t = world.tenant("acme")
+    assert world.client.put("/v1/compliance/rules", headers=t.h(), json={"windows": ["09:00-10:00"]}).status_code \
+        == 200
+    # an API client may not override; a supervisor may, and the reason is audited
+    denied = world.post("/v1/outbound", t, "api_client", json={"phone": D, "override_reason": "customer asked"})
+    assert denied.status_code == 403 and error_code(denied) == "auth.forbidden"
+    r = world.post("/v1/outbound", t, "supervisor", json={"phone": D, "override_reason": "customer asked"})
+    assert r.status_code == 202
+    world.advance(60)
+    call = world.get(f"/v1/calls/{r.json()['call_id']}", t).json()
+    assert call["status"] != "held"
+    assert len(world.get(f"/v1/cdrs?contact_id={call['contact_id']}", t).json()["items"]) == 1
+    audit = world.get("/v1/audit?action=call.override_requested", t).json()["items"]
+    assert [a["detail"]["reason"] for a in audit] == ["customer asked"]
+    # a DNC entry is never overridden
+    world.post("/v1/dnc", t, json={"phone": E})
+    blocked = world.post("/v1/outbound", t, "supervisor", json={"phone": E, "override_reason": "customer asked"})
+    assert blocked.status_code == 409 and error_code(blocked) == "compliance.dnc"
+    too_short = world.post("/v1/outbound", t, "supervisor", json={"phone": A, "override_reason": "x"})
+    assert too_short.status_code == 422

@@ -187,3 +187,25 @@ def test_lines_of_another_tenant_answer_404(world: World) -> None:
     # A's lines are untouched
     assert world.get(f"/v1/trunks/{trunk}", a).json()["enabled"] is True
     assert world.get(f"/v1/caller-ids/{cid}", a).json()["status"] == "active"
+
+
+def test_a_trunk_added_and_disabled_through_the_api_applies_to_the_next_calls(world: World) -> None:
+    from tests.integration.api.test_live_routes import PHONES, call, cdrs, clean_line
+
+    world.live.line_model = clean_line
+    t = world.tenant("acme")
+    before = call(world, t, PHONES[0])
+    world.advance(60)
+    trunk = world.post("/v1/trunks", t, json={"name": "电信-1", "capacity": 30, "cps": 5}).json()["id"]
+    world.advance(1)  # the runtime takes the change
+    on_trunk = call(world, t, PHONES[1])
+    world.advance(60)
+    assert world.post(f"/v1/trunks/{trunk}/disable", t).status_code == 200
+    world.advance(1)
+    after = call(world, t, PHONES[2])
+    world.advance(60)
+    rows = {r["call_id"]: r["trunk_id"] for r in cdrs(world, t)}
+    assert [rows[c] for c in (before, on_trunk, after)] == ["sim", "电信-1", "sim"]
+    # the statistics of the trunk count the call it carried
+    got = world.get(f"/v1/trunks/{trunk}", t).json()
+    assert got["windows"]["1h"]["attempts"] == 1 and got["usage_today"]["attempts"] == 1

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.sip.conftest import Recorder, answered_once, dial, finals, make_telephony, settle
+from tests.integration.sip.conftest import Recorder, answered_once, dial, finals, make_telephony, settle, until
 from waihu.adapters.sip.config import SipTrunk
-from waihu.adapters.sip.stack import SipStack
+from waihu.adapters.sip.stack import SipStack, refresh_after
 from waihu.domain.calls import LossCause
 from waihu.domain.messages import CallAnswered, CallEnded, CallFailed, CallRinging
 
@@ -207,3 +208,58 @@ def test_hostile_far_end_never_breaks_the_worker(sip_stack: SipStack, sipp: Star
 
     asyncio.run(go())
     uas.wait()
+
+
+def test_register_answers_the_challenge_and_refreshes_the_binding(sip_stack: SipStack, sipp: Start,
+                                                                  tmp_path: Path) -> None:
+    log = tmp_path / "registrar.log"
+    registrar = sipp("register.xml", calls=1, subs={"EXPIRES": "1"}, extra=("-trace_logs", "-log_file", str(log)))
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(registrar.port, username="alice", password="s3cret",
+                                                     register=True, register_expires=600), rec)
+        reg = tel.registrations["carrier"]
+        tel.start()
+        await until(lambda: reg.ok >= 1)
+        assert reg.registered and reg.failures == 0
+        first_expiry = reg.expires_at
+        assert first_expiry is not None and 0 < first_expiry - sched.now() <= 1.05  # the registrar's 1 s
+        await until(lambda: reg.ok >= 2)  # renewed before the binding ran out
+        assert reg.last_ok_at is not None and reg.last_ok_at < first_expiry
+        assert reg.registered and reg.expires_at is not None and reg.expires_at - sched.now() > 3000
+        tel.stop()
+        await settle(sip_stack, sched)
+        assert not reg.registered
+
+    asyncio.run(go())
+    assert registrar.wait() == 0, registrar.output()
+    lines = log.read_text().split("\n")
+    assert lines[0].startswith("registered sip:alice@127.0.0.1:") and "refreshed" in lines
+
+
+def test_register_with_a_wrong_password_is_reported_failed(sip_stack: SipStack, sipp: Start) -> None:
+    registrar = sipp("register.xml", calls=1, subs={"EXPIRES": "60"})
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, _sched = make_telephony(sip_stack, trunk(registrar.port, username="alice", password="nope",
+                                                     register=True), rec)
+        reg = tel.registrations["carrier"]
+        tel.start()
+        await until(lambda: reg.failures >= 1)
+        assert not reg.registered and reg.ok == 0
+        assert reg.last_status is not None and " 403 " in f"{reg.last_status} "
+        tel.stop()
+
+    asyncio.run(go())
+    assert registrar.wait() == 0, registrar.output()
+
+
+def test_a_trunk_that_registers_needs_a_username() -> None:
+    with pytest.raises(ValueError, match="username"):
+        SipTrunk("carrier", "127.0.0.1", register=True)
+
+
+def test_bindings_are_renewed_before_they_run_out() -> None:
+    assert refresh_after(1) == 0.5 and refresh_after(120) == 60.0 and refresh_after(3600) == 3540.0

@@ -48,12 +48,17 @@ def test_a_blocked_dial_finishes_the_contact() -> None:
 
 
 def test_a_supervisor_override_dials_and_records_what_it_overrode() -> None:
-    d = engine(until=None, mode=DialMode.MANUAL)
+    d = engine(until=5000.0, mode=DialMode.MANUAL)
     cmds = d.handle(ManualDialRequested("a0", target(2), override_reason="customer asked to be called now"), 20.0)
     (dial,) = of(cmds, Dial)
     (hold,) = of(cmds, RecordHold)
     assert hold.reasons == ("compliance.override", "compliance.outside_calling_window")
     assert hold.detail == {"override": "customer asked to be called now"} and dial.contact_id == "c2"
     # without an override the same manual dial is held back
-    d2 = engine(until=None, mode=DialMode.MANUAL)
+    d2 = engine(until=5000.0, mode=DialMode.MANUAL)
     assert not of(d2.handle(ManualDialRequested("a0", target(3)), 20.0), Dial)
+    # a permanent block (here: a reason with no time it would lift) is never overridden
+    d3 = engine(until=None, mode=DialMode.MANUAL)
+    cmds = d3.handle(ManualDialRequested("a0", target(4), override_reason="please"), 20.0)
+    assert not of(cmds, Dial)
+    assert [h.reasons for h in of(cmds, RecordHold)] == [("compliance.outside_calling_window",)]

@@ -135,6 +135,37 @@ def test_congestion_throttles_instead_of_ejecting() -> None:
     assert any(e == "throttle" for _, _, e, _ in r.transitions)
 
 
+def test_a_carrier_refusing_every_call_with_503_is_ejected() -> None:
+    busy = router(trunk("A", capacity=100))
+    t = 0.0
+    for _k in range(40):  # a busy line lets calls through between its refusals: never ejected
+        t += 5.0
+        lose(busy, "A", t, LossCause.CONGESTION)
+        ring(busy, "A", t + 0.5)
+    assert busy.health("A") is TrunkHealth.ENABLED
+    full = router(trunk("A", capacity=100))
+    for _k in range(30):  # our own calls fill the line: refusals for a minute are no fault either
+        assert send(full, 0.0)[0] == "A"
+    for k in range(30):
+        full.on_line("A", 2.0 * k, ok=False, cause=LossCause.CONGESTION)
+        full.release("A")
+    for k in range(12):  # nor is a quick burst of refusals of lone calls
+        lose(full, "A", 61 + 0.01 * k, LossCause.CONGESTION)
+    assert full.health("A") is TrunkHealth.ENABLED
+    r = router(trunk("A", capacity=100), trunk("B", capacity=100, priority=-1))
+    for k in range(10):  # a carrier that refuses every lone call for over 10 s is down
+        assert r.health("A") is TrunkHealth.ENABLED, k
+        lose(r, "A", 1.5 * k, LossCause.CONGESTION)
+    assert r.health("A") is TrunkHealth.EJECTED
+    assert [reason for _, tid, e, reason in r.transitions if tid == "A" and e == "eject"] == [
+        "consecutive_congestion:10"]
+    assert send(r, 16.0)[0] == "B"
+    off = router(trunk("C", capacity=100, thresholds=Thresholds(congestion_run=0)))
+    for k in range(30):
+        lose(off, "C", float(k), LossCause.CONGESTION)
+    assert off.health("C") is TrunkHealth.ENABLED, "0 turns the rule off"
+
+
 def test_only_registered_trunks_and_the_hold_reasons() -> None:
     r = router(trunk("A", business=frozenset({"care"})), trunk("B", regions=frozenset({"广东"})))
     assert send(r, 0.0, business="care")[0] == "A"
@@ -179,3 +210,39 @@ def test_the_router_learns_the_better_trunk_per_region() -> None:
     late = {reg: p[-500:] for reg, p in picks.items()}
     assert late["浙江"].count("A") / 500 > 0.85
     assert late["广东"].count("B") / 500 > 0.85
+
+
+def test_options_down_ejects_and_holds_the_trunk_out_until_options_up() -> None:
+    r = router(trunk("A", priority=1), trunk("B"))
+    assert send(r, 0.0)[0] == "A"
+    r.release("A")
+    r.on_signal("A", False, 1.0)
+    assert r.health("A") is TrunkHealth.EJECTED
+    assert r.transitions[-1] == (1.0, "A", "eject", "options_down")
+    r.on_signal("A", False, 2.0)  # still down: nothing new
+    assert len([t for t in r.transitions if t[1] == "A"]) == 1
+    # long past the cool-down, the trunk stays out while its probes fail
+    assert send(r, 500.0)[0] == "B" and r.health("A") is TrunkHealth.EJECTED
+    r.release("B")
+    r.on_signal("A", True, 501.0)  # good probes again: probe calls may go at once
+    assert r.health("A") is TrunkHealth.PROBING and r.transitions[-1][2:] == ("cooldown", "options_up")
+    for k in range(5):
+        assert send(r, 501.1 + k / 10)[:3] == ("A", True, "probe")
+    for k in range(5):
+        ring(r, "A", 502.0 + k / 10, probe=True)
+    assert r.health("A") is TrunkHealth.ENABLED
+    r.on_signal("A", True, 503.0)  # up while enabled changes nothing
+    assert r.health("A") is TrunkHealth.ENABLED and r.transitions[-1][2] == "probe_ok"
+
+
+def test_options_down_during_probing_ejects_again_and_disabled_trunks_are_left_alone() -> None:
+    r = router(trunk("A"))
+    r.on_signal("A", False, 0.0)
+    r.on_signal("A", True, 1.0)
+    assert r.health("A") is TrunkHealth.PROBING
+    r.on_signal("A", False, 2.0)
+    assert r.health("A") is TrunkHealth.EJECTED and r.transitions[-1][2:] == ("probe_fail", "options_down")
+    b = r.live["A"].breaker
+    b.state = TrunkHealth.DISABLED
+    r.on_signal("A", True, 3.0)
+    assert r.health("A") is TrunkHealth.DISABLED and not b.signal_down

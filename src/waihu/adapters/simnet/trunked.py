@@ -46,6 +46,22 @@ class TrunkedNetwork:
         self._busy: dict[str, set[str]] = {name: set() for name in trunks}
         self._ends: list[tuple[float, str]] = []
 
+    def add_trunk(self, trunk: SimTrunk) -> None:
+        """A line for a trunk added while running; a known one takes the new limits, its calls stay."""
+        old = self.trunks.get(trunk.name)
+        if old is None:
+            self.trunks[trunk.name] = trunk
+            self._busy[trunk.name] = set()
+        else:
+            old.capacity, old.cps = trunk.capacity, trunk.cps
+
+    def forget(self, call_id: str) -> tuple[str | None, Trace | None]:
+        """Hand over and drop what is kept of an ended call: (its trunk, its signaling log)."""
+        trunk = self.trunk_of.pop(call_id, None)
+        if trunk is not None:
+            self._busy[trunk].discard(call_id)
+        return trunk, self.traces.pop(call_id, None)
+
     # ------------------------------------------------------------------ signaling
     def record(self, at: float, event: Event) -> None:
         cid = getattr(event, "call_id", None)
@@ -81,11 +97,11 @@ class TrunkedNetwork:
     # ------------------------------------------------------------------ Telephony port
     def dial(self, cmd: Dial, now: float) -> None:
         cid = cmd.call_id
-        self.traces[cid] = [(now, ">", "INVITE"), (now + 0.05, "<", "100 Trying")]
         trunk = self.trunks.get(cmd.trunk_id or "")
-        if trunk is None:
+        if trunk is None:  # not one of the tenant's trunks (the platform's default route): no log
             self.base.dial(cmd, now)
             return
+        self.traces[cid] = [(now, ">", "INVITE"), (now + 0.05, "<", "100 Trying")]
         self._release(now)
         self.trunk_of[cid] = trunk.name
         busy = self._busy[trunk.name]

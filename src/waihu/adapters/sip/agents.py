@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from waihu.adapters.sip.config import parse_sip_uri
 from waihu.adapters.sip.leg import CallLeg, LogEntry
 from waihu.adapters.sip.stack import CCEventDisconnect, CCEventTry, CCEventUpdate, new_call_id, sdp_body
+from waihu.domain.messages import AgentLoggedOut
 
 if TYPE_CHECKING:
     from waihu.adapters.sip.telephony import SipTelephony
@@ -81,6 +82,9 @@ class AgentLegs:
         if cust is None or not cust.answered:
             return
         cust.agent_id = agent_id
+        if leg is not None and leg.state in ("failed", "gone"):
+            cust.hangup("agent")  # the agent's phone is gone: nobody would talk to the customer
+            return
         if leg is None or leg.state != "idle" or leg.ua.rSDP is None:
             return  # no nailed-up leg to connect: the engine's bookkeeping stands, no media path
         leg.state = "bridging"
@@ -125,10 +129,21 @@ class AgentLegs:
         elif name in ("CCEventFail", "CCEventRedirect"):
             if leg.state == "calling":
                 leg.state = "failed"
+                self._phone_lost(leg)
         elif name == "CCEventDisconnect":
+            if leg.state in ("failed", "gone"):
+                return
             call_id = leg.call_id
             leg.state, leg.call_id = "gone", None
             if call_id is not None:
                 cust = self.tel.calls.get(call_id)
                 if cust is not None:
                     cust.hangup("agent")
+            self._phone_lost(leg)
+
+    def _phone_lost(self, leg: AgentLeg) -> None:
+        """The agent's phone hung up (or never answered): without it the agent cannot take calls,
+        so the agent is logged out of the dialer (after the current call's wrap-up) and must log
+        in again. Not after our own ``logout`` (the leg is no longer the agent's)."""
+        if self.legs.get(leg.agent_id) is leg:
+            self.tel.emit(AgentLoggedOut(leg.agent_id))

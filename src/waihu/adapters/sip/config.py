@@ -28,6 +28,8 @@ class SipTrunk:
     def __post_init__(self) -> None:
         if self.transport.lower() != "udp":
             raise ValueError(f"trunk {self.name}: transport {self.transport!r} is not supported (udp only)")
+        if self.register and not self.username:
+            raise ValueError(f"trunk {self.name}: registering needs a username (and usually a password)")
 
     @classmethod
     def from_uri(cls, name: str, uri: str, **options: object) -> SipTrunk:

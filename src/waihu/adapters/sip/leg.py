@@ -32,7 +32,7 @@ def called_number(cmd: Dial, number_format: str) -> str:
 
 class CallLeg:
     __slots__ = ("_t_cancel", "_t_noresp", "_t_ring", "agent_id", "answered", "call_id", "cancelled", "entries",
-                 "final", "rang", "tel", "trunk", "ua")
+                 "final", "rang", "sip_call_id", "tel", "trunk", "ua")
 
     def __init__(self, tel: SipTelephony, cmd: Dial, trunk: SipTrunk) -> None:
         self.tel = tel
@@ -44,6 +44,7 @@ class CallLeg:
         self.cancelled = False
         self.final = False
         self.agent_id: str | None = None
+        self.sip_call_id = ""  # the Call-ID header of the dialog, to match the carrier's records
         self._t_noresp: Timer | None = None
         self._t_ring: Timer | None = None
         self._t_cancel: Timer | None = None
@@ -61,7 +62,9 @@ class CallLeg:
         t, tel = self.trunk, self.tel
         caller = cmd.caller_id or t.from_user
         self.ua = tel.stack.new_ua(self.log, self.on_event, t.host, t.port, t.username, t.password)
-        event = CCEventTry((new_call_id(), caller, called_number(cmd, tel.number_format),
+        sip_call_id = new_call_id()
+        self.sip_call_id = str(sip_call_id)
+        event = CCEventTry((sip_call_id, caller, called_number(cmd, tel.number_format),
                             sdp_body(tel.stack.address, tel.media_port), None, None))
         if t.use_pai:
             event.extra_headers = (header("P-Asserted-Identity", f"<sip:{caller}@{t.host}>"),)

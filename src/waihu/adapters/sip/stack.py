@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -122,12 +123,45 @@ def options_request(host: str, port: int, from_user: str) -> Any:
     return SipRequest(method="OPTIONS", ruri=ruri, fr0m=fr0m, to=to, callid=SipCallId(), target=((host, port), "udp"))
 
 
+def refresh_after(expires: float) -> float:
+    """When to renew a binding granted for ``expires`` seconds: halfway for short ones, a
+    minute early for long ones, so that it never lapses while the REGISTER is on its way."""
+    return max(expires / 2.0, expires - 60.0)
+
+
+class RefreshingRegistration(SipRegistrationAgent):  # type: ignore[misc]
+    """sippy's registration agent, renewing the binding before it runs out (sippy's own
+    renews when it does) and reporting the binding's real expiry time to ``rok_cb``."""
+
+    def gotreply(self, resp: Any) -> None:
+        if self.dead or resp.scode < 200:
+            return
+        if not (200 <= resp.scode < 300) or resp.reason == "Auth Failed":
+            super().gotreply(resp)  # challenges, failures (and the retry 60 s later)
+            return
+        contact = resp.getHFBody("contact") if resp.countHFs("contact") > 0 else None
+        if contact is not None and "expires" in contact.address.params:
+            granted = float(contact.address.params["expires"])
+        elif resp.countHFs("expires") > 0:
+            granted = float(resp.getHFBody("expires").getNum())
+        else:
+            granted = float(self.exp)
+        Timeout(self.doregister, refresh_after(granted))
+        self.atries = 0
+        if self.rok_cb is not None:
+            self.rok_cb(time.time() + granted, contact, self.cb_arg)
+
+
 def registration(global_config: dict[str, Any], user: str, host: str, port: int, password: str | None,
-                 expires: int = 300) -> Any:
+                 expires: int = 300, on_ok: Callable[..., None] | None = None,
+                 on_fail: Callable[..., None] | None = None) -> Any:
+    """A REGISTER agent: ``on_ok(expires_at, contact, None)`` after each 2xx (it renews the
+    binding by itself before ``expires_at``), ``on_fail(status_line, None)`` after a final
+    failure (it tries again 60 s later). 401/407 challenges are answered with the credentials."""
     aor = SipURL(username=user, host=host, port=port)
-    contact = SipURL(username=user)
-    return SipRegistrationAgent(global_config, aor, contact, user=user, passw=password, exp=expires,
-                                target=((host, port), "udp"))
+    contact = SipURL(username=user, host=global_config["_sip_address"], port=global_config["_sip_port"])
+    return RefreshingRegistration(global_config, aor, contact, user=user, passw=password, exp=expires,
+                                  rok_cb=on_ok, rfail_cb=on_fail, target=((host, port), "udp"))
 
 
 def transaction_manager_class(workers: int) -> type[Any]:

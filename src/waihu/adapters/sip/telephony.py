@@ -15,7 +15,8 @@ from waihu.adapters.sip.agents import AgentLegs
 from waihu.adapters.sip.config import SipTrunk
 from waihu.adapters.sip.leg import CallLeg, LogEntry
 from waihu.adapters.sip.probe import TrunkHealth, TrunkProber
-from waihu.adapters.sip.stack import SipStack, registration
+from waihu.adapters.sip.register import Registration
+from waihu.adapters.sip.stack import SipStack
 from waihu.domain.calls import LossCause
 from waihu.domain.messages import CallFailed, Dial, Event
 from waihu.ports import Clock, Scheduler
@@ -29,6 +30,7 @@ class CallTrace:
     trunk: str
     number: str  # masked
     entries: tuple[LogEntry, ...]
+    sip_call_id: str = ""  # the dialog's Call-ID header, as the carrier logs it
 
 
 class SipTelephony:
@@ -47,12 +49,13 @@ class SipTelephony:
         self.number_format = number_format
         self.calls: dict[str, CallLeg] = {}  # SIP thread only
         self._masked: dict[str, str] = {}
-        self._traces: OrderedDict[str, tuple[str, str, list[LogEntry]]] = OrderedDict()
+        self._traces: OrderedDict[str, tuple[str, str, list[LogEntry], str]] = OrderedDict()
         self._keep = keep_traces
         self.agents = AgentLegs(self)
         self.health = {t.name: TrunkHealth(t.name, t.down_after, t.up_after, on_trunk_state) for t in trunks}
         self._probers: list[TrunkProber] = []
-        self._registrations: list[object] = []
+        # trunks that must register, by name (state readable from any thread)
+        self.registrations = {t.name: Registration(stack, t) for t in trunks if t.register and t.username}
         self.started = 0
         self.finished = 0
 
@@ -67,11 +70,8 @@ class SipTelephony:
                 p = TrunkProber(self.stack, t, self.health[t.name])
                 p.start()
                 self._probers.append(p)
-            if t.register and t.username:
-                ra = registration(self.stack.global_config, t.username, t.host, t.port, t.password,
-                                  t.register_expires)
-                ra.doregister()
-                self._registrations.append(ra)
+        for reg in self.registrations.values():
+            reg.start()
 
     def stop(self) -> None:
         self.stack.call(self._stop)
@@ -80,6 +80,8 @@ class SipTelephony:
         for p in self._probers:
             p.stop()
         self._probers.clear()
+        for reg in self.registrations.values():
+            reg.stop()
 
     # ------------------------------------------------------------------ Telephony port
     def dial(self, cmd: Dial, now: float) -> None:
@@ -120,8 +122,8 @@ class SipTelephony:
         kept = self._traces.get(call_id)
         if kept is None:
             return None
-        trunk, masked, entries = kept
-        return CallTrace(call_id, trunk, masked, tuple(entries))
+        trunk, masked, entries, sip_call_id = kept
+        return CallTrace(call_id, trunk, masked, tuple(entries), sip_call_id)
 
     # ------------------------------------------------------------------ SIP thread
     def _dial(self, cmd: Dial) -> None:
@@ -151,7 +153,8 @@ class SipTelephony:
         self.calls.pop(leg.call_id, None)
         self.finished += 1
         self.agents.customer_gone(leg)
-        self._traces[leg.call_id] = (leg.trunk.name, self._masked.pop(leg.call_id, "?"), leg.entries)
+        self._traces[leg.call_id] = (leg.trunk.name, self._masked.pop(leg.call_id, "?"), leg.entries,
+                                     leg.sip_call_id)
         if len(self._traces) > self._keep:
             self._traces.popitem(last=False)
 

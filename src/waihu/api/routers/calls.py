@@ -28,6 +28,9 @@ class OutboundIn(Strict):
     campaign_id: str | None = Field(None, max_length=32)
     agent_id: str | None = Field(None, max_length=32)
     auto_dial: bool = True
+    override_reason: str | None = Field(None, min_length=3, max_length=200, description=(
+        "Dial even if a calling window or a frequency cap holds the call back (never past a DNC entry, "
+        "missing consent or an excluded region); needs `calls.override`; recorded in the audit log."))
 
 
 class OutboundOut(BaseModel):
@@ -52,6 +55,9 @@ class CdrOut(BaseModel):
     sip_code: int | None
     agent_id: str | None
     trunk_id: str | None
+    caller_id: str | None = None  # the number shown to the callee (one of the tenant's caller IDs)
+    route_reason: str | None = None  # why the router chose the trunk and the caller ID
+    chain_id: str | None = None  # a retry on another trunk: the first attempt's call id
     hangup_by: str | None
     talk_seconds: float
     disposition: str | None
@@ -86,7 +92,10 @@ def outbound(body: OutboundIn, response: Response,
         if ctx.principal.agent_id is None or agent_id not in (None, ctx.principal.agent_id):
             raise Forbidden("auth.forbidden", "an agent places calls only for themselves")
         agent_id = ctx.principal.agent_id
-    req = OutboundRequest(body.phone, body.campaign_id, agent_id, body.script_id, body.auto_dial)
+    if body.override_reason is not None and not ctx.can("calls.override"):
+        raise Forbidden("auth.forbidden", "overriding a compliance hold needs calls.override")
+    req = OutboundRequest(body.phone, body.campaign_id, agent_id, body.script_id, body.auto_dial,
+                          body.override_reason)
     with ctx.uow() as uow:
         cr, created = request_call(ctx.platform, ctx.live, uow, req, ctx.now(), idempotency_key=idempotency_key)
     response.status_code = 202 if cr.auto_dial else 201

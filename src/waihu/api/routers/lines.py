@@ -112,6 +112,12 @@ def _now(ctx: Ctx) -> float:
     return ctx.live.virtual_now() if ctx.live is not None else ctx.now()
 
 
+def _changed(ctx: Ctx) -> None:
+    """The live dialers route their next calls over the tenant's lines as they are now."""
+    if ctx.live is not None:
+        ctx.live.lines_changed(ctx.tenant_id)
+
+
 # ---------------------------------------------------------------- trunks
 @router.get("/trunks", response_model=Page[TrunkStatusOut], tags=["lines"])
 def trunks(pp: PageParams = Depends(page_params), ctx: Ctx = need("lines.read")) -> dict[str, Any]:
@@ -123,7 +129,7 @@ def trunks(pp: PageParams = Depends(page_params), ctx: Ctx = need("lines.read"))
 
 @router.post("/trunks", response_model=TrunkOut, status_code=201, tags=["lines"])
 def trunk_add(body: TrunkIn, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
-    """Register one of the tenant's own trunks (enabled; the dialer uses it from its next start)."""
+    """Register one of the tenant's own trunks (enabled; running dialers route over it at once)."""
     with ctx.uow() as uow:
         doc = ln.add_trunk(uow, ctx.now(), name=body.name, capacity=body.capacity, cps=body.cps,
                            cost_per_minute=body.cost_per_minute, billing_increment=body.billing_increment,
@@ -131,7 +137,8 @@ def trunk_add(body: TrunkIn, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
                            business=",".join(body.business), priority=body.priority, role=body.role,
                            thresholds=body.thresholds)
         uow.commit()
-        return doc
+    _changed(ctx)
+    return doc
 
 
 @router.get("/trunks/{trunk_id}", response_model=TrunkStatusOut, tags=["lines"])
@@ -144,7 +151,8 @@ def _enable(trunk_id: str, enabled: bool, ctx: Ctx) -> dict[str, Any]:
     with ctx.uow() as uow:
         doc = ln.set_trunk_enabled(uow, ctx.now(), ln.find_trunk(uow, trunk_id=trunk_id), enabled)
         uow.commit()
-        return doc
+    _changed(ctx)
+    return doc
 
 
 @router.post("/trunks/{trunk_id}/enable", response_model=TrunkOut, tags=["lines"])
@@ -155,7 +163,7 @@ def trunk_enable(trunk_id: str, ctx: Ctx = need("lines.manage")) -> dict[str, An
 
 @router.post("/trunks/{trunk_id}/disable", response_model=TrunkOut, tags=["lines"])
 def trunk_disable(trunk_id: str, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
-    """Disable one of the tenant's own trunks; the dialer stops using it from its next start."""
+    """Disable one of the tenant's own trunks; running dialers stop placing calls on it at once."""
     return _enable(trunk_id, False, ctx)
 
 
@@ -179,7 +187,8 @@ def caller_ids_add(body: CallerIdsIn, ctx: Ctx = need("lines.manage")) -> dict[s
     with ctx.uow() as uow:
         docs = ln.add_caller_ids(uow, ctx.now(), [c.model_dump() for c in body.caller_ids])
         uow.commit()
-        return {"items": docs}
+    _changed(ctx)
+    return {"items": docs}
 
 
 @router.get("/caller-ids/{caller_id}", response_model=CallerIdUsageOut, tags=["lines"])
@@ -192,7 +201,8 @@ def _status(caller_id: str, action: str, ctx: Ctx) -> dict[str, Any]:
     with ctx.uow() as uow:
         doc = ln.set_caller_id_status(uow, ctx.now(), ln.find_caller_id(uow, caller_id=caller_id), action)
         uow.commit()
-        return doc
+    _changed(ctx)
+    return doc
 
 
 @router.post("/caller-ids/{caller_id}/take-offline", response_model=CallerIdOut, tags=["lines"])

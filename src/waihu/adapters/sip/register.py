@@ -1,0 +1,54 @@
+"""Registration with carriers that require it: a REGISTER binding kept up per trunk.
+
+sippy's registration agent does the work (digest answers to 401/407, another try 60 s after a
+failure), renewing the binding before it runs out (halfway through a short one, a minute early
+for a long one); ``Registration`` keeps its state where other threads can read it. Runs in the
+SIP thread.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from waihu.adapters.sip.config import SipTrunk
+from waihu.adapters.sip.stack import SipStack, registration
+
+
+class Registration:
+    def __init__(self, stack: SipStack, trunk: SipTrunk) -> None:
+        self.stack = stack
+        self.trunk = trunk
+        self.registered = False
+        self.ok = 0  # successful REGISTERs (the first and every refresh)
+        self.failures = 0
+        self.last_status: str | None = None  # e.g. "SIP/2.0 403 Forbidden" after a failure
+        self.expires_at: float | None = None  # wall-clock time the binding runs out
+        self.last_ok_at: float | None = None
+        self._agent: Any = None
+
+    def start(self) -> None:
+        t = self.trunk
+        if t.username is None:
+            raise ValueError(f"trunk {t.name}: registering needs a username")
+        self._agent = registration(self.stack.global_config, t.username, t.host, t.port, t.password,
+                                   t.register_expires, on_ok=self._ok, on_fail=self._fail)
+        self._agent.doregister()
+
+    def stop(self) -> None:
+        if self._agent is not None:
+            self._agent.stopregister()
+            self._agent = None
+        self.registered = False
+
+    def _ok(self, expires_at: Any, contact: Any, arg: Any) -> None:
+        self.registered = True
+        self.ok += 1
+        self.last_status = None
+        self.expires_at = float(expires_at)
+        self.last_ok_at = time.time()
+
+    def _fail(self, status_line: Any, arg: Any) -> None:
+        self.registered = False
+        self.failures += 1
+        self.last_status = str(status_line).strip()
