@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -18,6 +18,10 @@ class Strict(BaseModel):
     """Request bodies reject unknown fields."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# a number that JSON and the database can hold: no NaN, no infinity
+Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class Accepted(BaseModel):

@@ -9,8 +9,6 @@ import typer
 
 from waihu.bootstrap import Platform
 from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, print_json, tenant_id
-from waihu.domain.erlang import agents_for_service_level, erlang_a_metrics, erlang_c_metrics, trunks_for_blocking
-from waihu.domain.errors import ValidationError
 from waihu.domain.timeutil import parse_aware
 
 app = typer.Typer(help="Operations analytics and reports. / 运营分析与报表。", no_args_is_help=True)
@@ -102,21 +100,11 @@ def staffing(
     as_json: bool = JsonOpt,
 ) -> None:
     """Erlang C / Erlang A staffing and Erlang B trunk sizing. / 人力与线路测算。"""
+    from waihu.service.analytics.staffing import staffing as size
+
     with errors(as_json):
-        if agents is None and target_sl is None:
-            raise ValidationError("staffing.missing_input", "give --agents or --target-sl")
-        if agents is not None:
-            r = (erlang_c_metrics(calls_per_hour, aht, agents, sl_seconds) if patience is None
-                 else erlang_a_metrics(calls_per_hour, aht, agents, patience, sl_seconds))
-        else:
-            assert target_sl is not None
-            r = agents_for_service_level(calls_per_hour, aht, sl_seconds, target_sl, patience)
-        doc = r.as_dict()
-        if target_sl is not None:
-            doc["target_sl"] = target_sl
-        if target_blocking is not None:
-            lines, blocking = trunks_for_blocking(r.traffic_erlangs, target_blocking)
-            doc["trunks"] = {"lines": lines, "blocking": blocking, "target_blocking": target_blocking}
+        doc = size(calls_per_hour, aht, agents=agents, patience=patience, sl_seconds=sl_seconds, target_sl=target_sl,
+                   target_blocking=target_blocking)
     if as_json:
         print_json(doc)
         return

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from waihu.adapters.storage import report_rollup
 from waihu.adapters.storage.models import Campaign, CampaignContact, Contact
 from waihu.adapters.storage.uow import UnitOfWork
-from waihu.domain.campaigns import CampaignState, DialMode, RetryPolicy
+from waihu.domain.campaigns import CampaignState, DialMode, RetryKind, RetryPolicy
 from waihu.domain.errors import Conflict, ErrorDetail, NotFound, ValidationError
 from waihu.domain.messages import CampaignDeactivated
 from waihu.service.accounts import iso
@@ -86,12 +86,31 @@ def update(uow: UnitOfWork, c: Campaign, changes: dict[str, Any], now: float) ->
     return c
 
 
+DIALING_OPTIONS = ("pacing", "abandon_target", "abandon_after", "ring_timeout", "wrap_limit", "power_ratio",
+                   "max_lines")
+
+
+def dialing_settings(c: Campaign) -> dict[str, Any]:
+    """How a campaign dials, every value filled in (defaults where the campaign sets none): what
+    the console's settings form shows and ``GET /v1/campaigns/{id}/settings`` answers."""
+    o = {**OPTION_DEFAULTS, **(c.options or {})}
+    comp = o.get("compliance") or {}
+    windows = comp.get("windows") or []
+    policy = RetryPolicy.from_dict(c.retry_policy or {}).to_dict()
+    return {"campaign_id": c.id, "state": c.state, "locked": c.state in FIXED_STATES, "mode": c.dial_mode,
+            **{k: o.get(k) for k in DIALING_OPTIONS},
+            "retry": {k.value: policy[k.value] for k in RetryKind},
+            "windows": list(windows) if isinstance(windows, list) else [windows],
+            "weekdays": sorted(comp.get("weekdays") or [])}
+
+
 def update_dialing(uow: UnitOfWork, c: Campaign, now: float, *, mode: str | None = None,
                    options: dict[str, Any] | None = None, retry: dict[str, dict[str, float]] | None = None,
                    windows: list[str] | None = None, weekdays: list[int] | None = None) -> Campaign:
     """Change how a campaign dials: mode, pacing options, retry policy, calling window (the
     campaign's own ``compliance`` layer; ``windows=[]`` drops it so the tenant's applies).
 
+    ``retry`` changes only the outcomes and fields it names (the others keep their values).
     Only while the campaign is not running (the dialer took its settings at start) nor archived.
     Everything is checked first: nothing changes when any part is wrong."""
     changeable(c)
@@ -119,7 +138,9 @@ def update_dialing(uow: UnitOfWork, c: Campaign, now: float, *, mode: str | None
     policy = None
     if retry is not None:
         try:
-            policy = RetryPolicy.from_dict(retry)
+            current = c.retry_policy or {}
+            policy = RetryPolicy.from_dict({k: {**current.get(k, {}), **v} for k, v in retry.items()}
+                                           | {k: v for k, v in current.items() if k not in retry})
         except ValidationError as e:
             problems += e.details
     if problems:

@@ -3,14 +3,18 @@ live statistics and usage from the CDRs, and spam marks.
 
 Every query is scoped to ``uow.tenant_id``: a tenant sees the trunks and caller IDs it owns and
 the platform's ones assigned to it, nothing else.
+
+Caller IDs are the tenant's (or the platform's) business numbers, not personal information: they
+are shown in full to every role that may see the lines, in the console and the API alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from waihu.adapters.storage.models import Cdr
 from waihu.adapters.storage.models_routing import CallerIdAssignment, CallerIdRow, TrunkAssignment, TrunkRow
@@ -32,10 +36,22 @@ def _owner(uow: UnitOfWork, platform: bool) -> tuple[str | None, str]:
 
 
 # ------------------------------------------------------------------ trunks
-def visible_trunks(uow: UnitOfWork) -> list[TrunkRow]:
+def trunk_query(uow: UnitOfWork) -> Select[TrunkRow]:
+    """The trunks the tenant may use: its own and the platform's assigned to it."""
     assigned = select(TrunkAssignment.trunk_id).where(TrunkAssignment.tenant_id == uow.tenant_id)
-    q = select(TrunkRow).where(or_(TrunkRow.owner_tenant_id == uow.tenant_id, TrunkRow.id.in_(assigned)))
-    return list(uow.session.scalars(q.order_by(TrunkRow.priority.desc(), TrunkRow.name)))
+    return select(TrunkRow).where(or_(TrunkRow.owner_tenant_id == uow.tenant_id, TrunkRow.id.in_(assigned)))
+
+
+def visible_trunks(uow: UnitOfWork) -> list[TrunkRow]:
+    return list(uow.session.scalars(trunk_query(uow).order_by(TrunkRow.priority.desc(), TrunkRow.name)))
+
+
+def find_trunk(uow: UnitOfWork, *, name: str | None = None, trunk_id: str | None = None) -> TrunkRow:
+    q = trunk_query(uow).where(TrunkRow.name == name if trunk_id is None else TrunkRow.id == trunk_id)
+    row = uow.session.scalars(q).first()
+    if row is None:
+        raise NotFound("trunk.not_found", "no such trunk for this tenant")
+    return row
 
 
 def to_domain(row: TrunkRow) -> Trunk:
@@ -84,16 +100,18 @@ def add_trunk(uow: UnitOfWork, now: float, *, name: str, capacity: int, cps: flo
 
 
 def trunk_doc(row: TrunkRow) -> dict[str, Any]:
-    return {"name": row.name, "owner": "platform" if row.owner_tenant_id is None else "tenant",
+    return {"id": row.id, "name": row.name, "owner": "platform" if row.owner_tenant_id is None else "tenant",
             "capacity": row.capacity, "cps": float(row.cps), "cost_per_minute": float(row.cost_per_minute),
             "billing_increment": row.billing_increment, "cost_per_attempt": float(row.cost_per_attempt),
             "regions": list(row.regions), "business": list(row.business), "priority": row.priority,
             "role": row.role, "enabled": row.enabled, "thresholds": dict(row.thresholds or {})}
 
 
-def trunk_status(uow: UnitOfWork, now: float, utc_offset: float = 8 * 3600.0) -> list[dict[str, Any]]:
-    """Sliding-window statistics and today's usage of each visible trunk, from this tenant's CDRs."""
-    rows = visible_trunks(uow)
+def trunk_status(uow: UnitOfWork, now: float, utc_offset: float = 8 * 3600.0,
+                 rows: Sequence[TrunkRow] | None = None) -> list[dict[str, Any]]:
+    """Sliding-window statistics and today's usage of each visible trunk (or of ``rows``, a page
+    of them), from this tenant's CDRs."""
+    rows = visible_trunks(uow) if rows is None else list(rows)
     trunks = {r.name: to_domain(r) for r in rows}
     stats = {name: TrunkStats(utc_offset) for name in trunks}
     usage = {name: {"attempts": 0, "minutes": 0.0, "cost": 0.0} for name in trunks}
@@ -132,14 +150,28 @@ def trunk_status(uow: UnitOfWork, now: float, utc_offset: float = 8 * 3600.0) ->
 
 
 # ------------------------------------------------------------------ caller IDs
-def visible_caller_ids(uow: UnitOfWork) -> list[CallerIdRow]:
+def caller_id_query(uow: UnitOfWork) -> Select[CallerIdRow]:
+    """The caller IDs the tenant may use: its own and the platform's assigned to it."""
     assigned = select(CallerIdAssignment.caller_id).where(CallerIdAssignment.tenant_id == uow.tenant_id)
-    q = select(CallerIdRow).where(or_(CallerIdRow.owner_tenant_id == uow.tenant_id, CallerIdRow.id.in_(assigned)))
-    return list(uow.session.scalars(q.order_by(CallerIdRow.province, CallerIdRow.number)))
+    return select(CallerIdRow).where(or_(CallerIdRow.owner_tenant_id == uow.tenant_id,
+                                         CallerIdRow.id.in_(assigned)))
+
+
+def visible_caller_ids(uow: UnitOfWork) -> list[CallerIdRow]:
+    return list(uow.session.scalars(caller_id_query(uow).order_by(CallerIdRow.province, CallerIdRow.number)))
+
+
+def find_caller_id(uow: UnitOfWork, *, number: str | None = None, caller_id: str | None = None) -> CallerIdRow:
+    cond = CallerIdRow.id == caller_id if caller_id is not None else (
+        CallerIdRow.number == normalize(str(number)).phone.e164)
+    row = uow.session.scalars(caller_id_query(uow).where(cond)).first()
+    if row is None:
+        raise NotFound("caller_id.not_found", "no such caller ID for this tenant")
+    return row
 
 
 def caller_id_doc(row: CallerIdRow) -> dict[str, Any]:
-    return {"number": row.number, "owner": "platform" if row.owner_tenant_id is None else "tenant",
+    return {"id": row.id, "number": row.number, "owner": "platform" if row.owner_tenant_id is None else "tenant",
             "province": row.province, "city": row.city, "type": row.number_type, "capital": row.capital,
             "default": row.is_default, "weight": float(row.weight), "max_concurrent": row.max_concurrent,
             "daily_cap": row.daily_cap, "status": row.status, "spam_marks": row.spam_marks,
@@ -214,10 +246,7 @@ def add_caller_ids(uow: UnitOfWork, now: float, entries: list[dict[str, Any]], *
 
 def mark_caller_id(uow: UnitOfWork, now: float, number: str, source: str = "reported") -> dict[str, Any]:
     """A spam mark: the number is reduced, a second mark takes it offline."""
-    e164 = normalize(number).phone.e164
-    row = next((r for r in visible_caller_ids(uow) if r.number == e164), None)
-    if row is None:
-        raise NotFound("caller_id.not_found", "no such caller ID for this tenant")
+    row = find_caller_id(uow, number=number)
     row.status = CALLER_ID_LIFECYCLE.next(CallerIdStatus(row.status), "mark").value
     row.spam_marks += 1
     audit(uow, "caller_id.mark", "caller_id", row.id, now, source=source, status=row.status)
@@ -225,12 +254,12 @@ def mark_caller_id(uow: UnitOfWork, now: float, number: str, source: str = "repo
 
 
 # ------------------------------------------------------------------ enabling and disabling
-def set_trunk_enabled(uow: UnitOfWork, now: float, name: str, enabled: bool) -> dict[str, Any]:
-    """Enable or disable one of the tenant's own trunks (a platform trunk is the platform's to
-    change); the live dialers route their next calls accordingly (``LiveHost.lines_changed``)."""
-    row = next((r for r in visible_trunks(uow) if r.name == name), None)
-    if row is None:
-        raise NotFound("trunk.not_found", "no such trunk for this tenant")
+def set_trunk_enabled(uow: UnitOfWork, now: float, trunk: str | TrunkRow, enabled: bool) -> dict[str, Any]:
+    """Enable or disable one of the tenant's own trunks (by name, or a row from ``find_trunk``; a
+    platform trunk is the platform's to change); the live dialers route their next calls
+    accordingly (``LiveHost.lines_changed``)."""
+    row = find_trunk(uow, name=trunk) if isinstance(trunk, str) else trunk
+    name = row.name
     if row.owner_tenant_id != uow.tenant_id:
         raise Conflict("trunk.platform_owned", "a platform trunk is enabled and disabled by the platform")
     if row.enabled != enabled:
@@ -239,14 +268,12 @@ def set_trunk_enabled(uow: UnitOfWork, now: float, name: str, enabled: bool) -> 
     return trunk_doc(row)
 
 
-def set_caller_id_status(uow: UnitOfWork, now: float, number: str, action: str) -> dict[str, Any]:
-    """Take one of the tenant's own caller IDs offline, or clear it (back to active)."""
+def set_caller_id_status(uow: UnitOfWork, now: float, number: str | CallerIdRow, action: str) -> dict[str, Any]:
+    """Take one of the tenant's own caller IDs offline, or clear it (back to active); by number,
+    or a row from ``find_caller_id``."""
     if action not in ("take_offline", "clear"):
         raise ValidationError("caller_id.invalid_action", "action must be take_offline or clear")
-    e164 = normalize(number).phone.e164
-    row = next((r for r in visible_caller_ids(uow) if r.number == e164), None)
-    if row is None:
-        raise NotFound("caller_id.not_found", "no such caller ID for this tenant")
+    row = find_caller_id(uow, number=number) if isinstance(number, str) else number
     if row.owner_tenant_id != uow.tenant_id:
         raise Conflict("caller_id.platform_owned", "a platform caller ID is changed by the platform")
     row.status = CALLER_ID_LIFECYCLE.next(CallerIdStatus(row.status), action).value

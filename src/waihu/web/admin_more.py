@@ -3,9 +3,7 @@ trunks and caller IDs, reports."""
 
 from __future__ import annotations
 
-import tempfile
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,27 +18,23 @@ from waihu.service import campaign_admin as ca
 from waihu.service import customers as cu
 from waihu.service import lines as ln
 from waihu.service import webhook_admin as wa
+from waihu.service.analytics.report_files import FORMATS, produce
 from waihu.service.campaigns import OPTION_DEFAULTS
 from waihu.service.tenants import audit
 from waihu.service.webhooks import EVENTS, get_subscription, subscribe
 from waihu.web.session import Page, page_of
 
 router = APIRouter()
-REPORT_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 # ---------------------------------------------------------------- campaign settings and archive
 def campaign_form(c: Any) -> dict[str, Any]:
-    """What the campaign page's settings form shows."""
-    o = {**OPTION_DEFAULTS, **(c.options or {})}
-    comp = o.get("compliance") or {}
-    windows = comp.get("windows") or []
-    return {"modes": [m.value for m in DialMode], "pacers": list(PACER_NAMES), "o": o,
-            "retry": [{"kind": k.value, **(c.retry_policy or {}).get(k.value, {})} for k in RetryKind],
-            "windows": ", ".join(windows if isinstance(windows, list) else [windows]),
-            "weekdays": set(comp.get("weekdays") or []),
-            "locked": c.state in ca.FIXED_STATES}
+    """What the campaign page's settings form shows (the same view as the API's settings)."""
+    s = ca.dialing_settings(c)
+    return {"modes": [m.value for m in DialMode], "pacers": list(PACER_NAMES),
+            "o": {**OPTION_DEFAULTS, **(c.options or {})}, "retry": [{"kind": k, **v} for k, v in s["retry"].items()],
+            "windows": ", ".join(s["windows"]),
+            "weekdays": set(s["weekdays"]), "locked": s["locked"]}
 
 
 def _number(form: dict[str, str], key: str, problems: list[ErrorDetail], *, whole: bool = False,
@@ -206,14 +200,6 @@ def webhook_change(webhook_id: str, action: str, request: Request, csrf: str = F
 
 
 # ---------------------------------------------------------------- trunks and caller IDs
-def mask_number(pg: Page, e164: str) -> str:
-    from waihu.domain.phone import mask_digits
-
-    if pg.can("contacts.read_pii"):
-        return e164
-    return ("+" if e164.startswith("+") else "") + mask_digits(e164.lstrip("+"))
-
-
 def lines_changed(pg: Page) -> None:
     """The live dialers route the next calls over the tenant's trunks and caller IDs as they are now."""
     if pg.live is not None:
@@ -226,7 +212,8 @@ def lines(request: Request) -> Response:
     pg.need("lines.read")
     with pg.platform.uow(pg.tenant_id) as uow:
         trunks = ln.trunk_status(uow, pg.live.virtual_now() if pg.live else pg.now())
-        cids = [{**ln.caller_id_doc(r), "shown": mask_number(pg, r.number), "own": r.owner_tenant_id == pg.tenant_id}
+        # caller IDs are business numbers, shown in full (service/lines.py)
+        cids = [{**ln.caller_id_doc(r), "shown": r.number, "own": r.owner_tenant_id == pg.tenant_id}
                 for r in ln.visible_caller_ids(uow)]
     return pg.render("lines.html", trunks=trunks, cids=cids)
 
@@ -298,38 +285,22 @@ def reports(request: Request) -> Response:
         rows, _ = ca.list_page(uow, state=None, sort=None, cursor=None, limit=500)
         camps = [{"id": c.id, "name": c.name} for c in rows if not c.name.startswith("_")]
     today = datetime.fromtimestamp(pg.now(), ZoneInfo(pg.tz)).date().isoformat()
-    return pg.render("reports.html", campaigns=camps, today=today, formats=list(REPORT_TYPES))
+    return pg.render("reports.html", campaigns=camps, today=today, formats=list(FORMATS))
 
 
 @router.get("/reports/{kind}")
 def report_download(kind: str, request: Request, day: str = "", campaign_id: str = "",
                     format: str = "html") -> Response:
-    """Build the daily (``day``) or campaign report now and send it as a file."""
-    from waihu.service.analytics.report_data import build
-    from waihu.service.analytics.report_files import write
-
+    """Build the daily (``day``) or campaign report now and send it as a file (audited)."""
     pg = page_of(request)
     pg.need("reports.read")
-    if format not in REPORT_TYPES:
-        raise ValidationError("report.invalid_format", f"format must be one of {', '.join(REPORT_TYPES)}")
+    if kind not in ("daily", "campaign"):
+        raise ValidationError("report.invalid_kind", "a report is daily or campaign")
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
         if kind == "daily":
-            try:
-                date.fromisoformat(day)
-            except ValueError:
-                raise ValidationError("report.invalid_date", "the date must be YYYY-MM-DD") from None
-            doc, stem = build(uow, day=day), f"daily-{day}"
-        elif kind == "campaign":
-            c = ca.by_id(uow, campaign_id)
-            doc, stem = build(uow, campaign=c), f"campaign-{c.id}"
+            f = produce(uow, pg.now(), format, day=day, tz=pg.tz)
         else:
-            raise ValidationError("report.invalid_kind", "a report is daily or campaign")
-        audit(uow, "report.download", "report", stem, pg.now(), format=format)
+            f = produce(uow, pg.now(), format, campaign=ca.by_id(uow, campaign_id), tz=pg.tz)
         uow.commit()
-    generated = datetime.fromtimestamp(pg.now(), ZoneInfo(pg.tz)).isoformat(timespec="seconds")
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / f"{stem}.{format}"
-        write(doc, path, format, generated)
-        data = path.read_bytes()
-    return Response(data, media_type=REPORT_TYPES[format], headers={
-        "Content-Disposition": f'attachment; filename="{stem}.{format}"', "Cache-Control": "no-store"})
+    return Response(f.data, media_type=f.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{f.filename}"', "Cache-Control": "no-store"})

@@ -1,15 +1,22 @@
-"""Reports as XLSX (xlsxwriter, with native charts) and CSV, and the writer for every format."""
+"""Reports as XLSX (xlsxwriter, with native charts), CSV and JSON, the writer for every format, and
+``produce``: one report built, audited and written, as the console and the API hand it out."""
 
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import xlsxwriter  # type: ignore[import-untyped]
 
-from waihu.domain.errors import ValidationError
+from waihu.adapters.storage.models import Campaign
+from waihu.adapters.storage.uow import UnitOfWork
+from waihu.domain.errors import ErrorDetail, ValidationError
 from waihu.service.analytics.report_html import KPI_ROWS, T, render
 
 COLS = ["attempts", "answered", "connected", "contacts_dialled", "contacts_answered", "connect_rate", "abandon_rate",
@@ -17,7 +24,10 @@ COLS = ["attempts", "answered", "connected", "contacts_dialled", "contacts_answe
         "revenue", "complaints", "complaint_rate"]
 SECTIONS = (("agents", "agent_code"), ("hours", "hour"), ("outcomes", "outcome"), ("dispositions", "disposition"),
             ("tags", "tags"), ("scripts", "script"), ("dates", "date"), ("campaigns", "campaign"))
-FORMATS = ("html", "xlsx", "csv")
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument"
+                                                          ".spreadsheetml.sheet",
+               "csv": "text/csv; charset=utf-8", "json": "application/json"}
+FORMATS = tuple(MEDIA_TYPES)
 
 
 def _sheet(wb: Any, name: str, rows: list[dict[str, Any]], cols: list[str], bold: Any) -> Any:
@@ -92,5 +102,48 @@ def write(doc: dict[str, Any], path: Path, fmt: str, generated_at: str) -> None:
         path.write_text(render(doc, generated_at), encoding="utf-8")
     elif fmt == "xlsx":
         write_xlsx(doc, path)
+    elif fmt == "json":
+        path.write_text(json.dumps({**doc, "generated_at": generated_at}, ensure_ascii=False, default=str),
+                        encoding="utf-8")
     else:
         write_csv(doc, path)
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    data: bytes
+    filename: str
+    media_type: str
+
+
+def produce(uow: UnitOfWork, now: float, fmt: str, *, day: str | None = None, campaign: Campaign | None = None,
+            tz: str | None = None) -> ReportFile:
+    """The daily report of ``day`` (YYYY-MM-DD, the tenant's time zone) or the report of
+    ``campaign``, built now as one file; the download is written to the audit log (the caller
+    commits). Every problem with the request is reported at once."""
+    from waihu.service.analytics.report_data import build
+    from waihu.service.tenants import audit
+
+    problems = []
+    if fmt not in FORMATS:
+        problems.append(ErrorDetail("report.invalid_format", f"format must be one of {', '.join(FORMATS)}",
+                                    field="format"))
+    if (day is None) == (campaign is None):
+        raise ValueError("a report is of one day or of one campaign")
+    if day is not None:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            problems.append(ErrorDetail("report.invalid_date", "the date must be YYYY-MM-DD", field="day"))
+    if problems:
+        raise ValidationError(problems[0].code if len(problems) == 1 else "report.invalid", "the report was not made",
+                              problems)
+    doc = build(uow, day=day) if day is not None else build(uow, campaign=campaign)
+    stem = f"daily-{day}" if day is not None else f"campaign-{campaign.id if campaign else ''}"
+    audit(uow, "report.download", "report", stem, now, format=fmt)
+    generated = datetime.fromtimestamp(now, ZoneInfo(tz or doc["timezone"])).isoformat(timespec="seconds")
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"{stem}.{fmt}"
+        write(doc, path, fmt, generated)
+        data = path.read_bytes()
+    return ReportFile(data, f"{stem}.{fmt}", MEDIA_TYPES[fmt])
