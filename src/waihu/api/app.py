@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -38,29 +38,21 @@ def route_permission(route: APIRoute) -> str | None:
     return None
 
 
-async def _webhook_worker(app: FastAPI, every: float = 1.0) -> None:
-    from waihu.service.webhooks import deliver_due
-
-    p: Platform = app.state.platform
+async def _periodic(what: str, fn: Callable[[], Any], every: float, *, wait_first: bool = False) -> None:
+    """Run ``fn`` in a worker thread every ``every`` seconds; a failed round is logged, not fatal."""
     while True:
+        if wait_first:
+            await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(deliver_due, p, p.clock.now())
+            await asyncio.to_thread(fn)
         except Exception:
-            log.exception("webhook delivery round failed")
-        await asyncio.sleep(every)
+            log.exception("%s failed", what)
+        if not wait_first:
+            await asyncio.sleep(every)
 
 
-async def _retention_worker(app: FastAPI, every: float = 6 * 3600.0) -> None:
-    """Purge records past every tenant's retention a few times a day (docs/compliance.md)."""
-    from waihu.service.retention import purge_all
-
-    p: Platform = app.state.platform
-    while True:
-        try:
-            await asyncio.to_thread(purge_all, p, p.clock.now())
-        except Exception:
-            log.exception("retention purge failed")
-        await asyncio.sleep(every)
+RETENTION_EVERY = 6 * 3600.0  # purge records past every tenant's retention (docs/compliance.md)
+LINES_EVERY = 30.0  # seconds between two looks for trunks and caller IDs changed by another process
 
 
 DOCS_ASSETS = "/docs/assets"
@@ -83,46 +75,32 @@ def install_docs(app: FastAPI) -> None:
                                    swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
 
 
-async def _alert_worker(app: FastAPI, live: LiveHost) -> None:
-    from waihu.service.live_alerts import EVERY, alert_round
-
-    p: Platform = app.state.platform
-    while True:
-        await asyncio.sleep(EVERY)
-        try:
-            await asyncio.to_thread(alert_round, p, live)
-        except Exception:
-            log.exception("alert round failed")
-
-
-LINES_EVERY = 30.0  # seconds between two looks for trunks and caller IDs changed by another process
-
-
-async def _lines_worker(live: LiveHost) -> None:
-    """Trunks and caller IDs changed elsewhere (e.g. ``waihu trunks`` in another process) reach
-    the live dialers within ``LINES_EVERY``; the console tells them at once."""
-    while True:
-        await asyncio.sleep(LINES_EVERY)
-        try:
-            await asyncio.to_thread(live.check_lines)
-        except Exception:
-            log.exception("lines check failed")
-
-
 def create_app(platform: Platform, live: LiveHost | None = None, *, background: bool = False) -> FastAPI:
     """The app. With ``background``, the app's lifespan runs the live dialer and the webhook worker."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from waihu.service.live_alerts import EVERY as ALERTS_EVERY
+        from waihu.service.live_alerts import alert_round
+        from waihu.service.retention import purge_all
+        from waihu.service.webhooks import deliver_due
+
+        p: Platform = app.state.platform
         tasks = []
         if background:
             if live is not None:
                 live.load_running()
                 tasks.append(asyncio.create_task(live.run(), name="waihu-live"))
-                tasks.append(asyncio.create_task(_alert_worker(app, live), name="waihu-alerts"))
-                tasks.append(asyncio.create_task(_lines_worker(live), name="waihu-lines"))
-            tasks.append(asyncio.create_task(_webhook_worker(app), name="waihu-webhooks"))
-            tasks.append(asyncio.create_task(_retention_worker(app), name="waihu-retention"))
+                tasks.append(asyncio.create_task(_periodic(
+                    "alert round", lambda: alert_round(p, live), ALERTS_EVERY, wait_first=True), name="waihu-alerts"))
+                # trunks and caller IDs changed elsewhere (e.g. ``waihu trunks`` in another process)
+                # reach the live dialers within LINES_EVERY; the console and the API tell them at once
+                tasks.append(asyncio.create_task(_periodic(
+                    "lines check", live.check_lines, LINES_EVERY, wait_first=True), name="waihu-lines"))
+            tasks.append(asyncio.create_task(_periodic(
+                "webhook delivery round", lambda: deliver_due(p, p.clock.now()), 1.0), name="waihu-webhooks"))
+            tasks.append(asyncio.create_task(_periodic(
+                "retention purge", lambda: purge_all(p, p.clock.now()), RETENTION_EVERY), name="waihu-retention"))
         try:
             yield
         finally:
