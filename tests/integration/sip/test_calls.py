@@ -49,7 +49,7 @@ def test_provisional_and_final_responses_keep_their_order(sip_stack: SipStack, s
     """The far end sends 180 and 200 back to back; every call must see them in that order.
 
     sippy's default of several UDP reader threads could hand the 200 to the event loop first
-    (the 180 was then dropped as stale); the stack reads its socket with one worker.
+    (the 180 was then dropped as stale); a stack with one reader keeps socket order.
     """
     calls = 30
     uas = sipp("answer.xml", hold_ms=50, calls=calls)
