@@ -47,6 +47,8 @@ from waihu.service.routing import RoutedLines
 from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
 
+TRACE_BATCH = 500  # signaling logs are stored in batches of this many calls
+
 
 @dataclass
 class SipRunConfig:
@@ -119,8 +121,9 @@ class SipRun:
     created_agents: list[str] = field(default_factory=list)
     routed_trunks: list[str] = field(default_factory=list)
     _stop: asyncio.Event | None = None
-    _traces: list[str] = field(default_factory=list)
+    _traces: list[str] = field(default_factory=list)  # calls whose signaling log is not stored yet
     _saved: int = 0
+    _tel: SipTelephony | None = None
 
     def prepare(self) -> None:
         """Check the campaign, the agents and the trunks; create missing agents. Nothing is dialled."""
@@ -186,6 +189,7 @@ class SipRun:
         stack = SipStack(cfg.listen[0], cfg.listen[1])
         stack.start()
         tel = SipTelephony(stack, sip_trunks, sched, sched.clock, on_trunk_state=trunk_state)
+        self._tel = tel
         screen = load_screen(p.engine, p.codec.phone_hash, tid, [self.campaign_id])
         store = SqlDialerStore(p.engine, p.codec, tid, autoflush=True)
         engine = Dialer(tid, screen=screen, route=lines.route if lines is not None else default_route)
@@ -243,6 +247,8 @@ class SipRun:
     def _note_cdr(self, cmd: Command, now: float) -> None:
         if isinstance(cmd, WriteCdr):
             self._traces.append(cmd.record.call_id)
+            if len(self._traces) >= TRACE_BATCH and self._tel is not None:
+                self._save_traces(self._tel)  # long runs: stored as they go, memory stays bounded
 
     def _save_traces(self, tel: SipTelephony) -> None:
         rows = []
@@ -253,7 +259,8 @@ class SipRun:
             rows.append(CallSignaling(call_id=call_id, tenant_id=self.tenant_id, trunk_id=tr.trunk, log=[
                 [round(t, 3), ">" if d == "out" else "<", f"{code} {method}".strip() if code else method]
                 for t, d, method, code in tr.entries]))
-        self._saved = len(rows)
+        self._traces.clear()
+        self._saved += len(rows)
         if rows:
             with self.platform.uow(self.tenant_id, actor="cli:run") as uow:
                 uow.session.add_all(rows)
