@@ -95,7 +95,7 @@ def sipp(tmp_path: Path) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def sip_stack() -> Iterator[SipStack]:
-    stack = SipStack("127.0.0.1", free_port(), workers=1)  # socket order: exact event sequences
+    stack = SipStack("127.0.0.1", free_port())
     stack.start()
     yield stack
     stack.stop()

@@ -40,7 +40,7 @@ from sippy.SipTransactionManager import SipTransactionManager
 from sippy.SipURL import SipURL
 from sippy.Time.Timeout import Timeout
 from sippy.UA import UA
-from sippy.Udp_server import AsyncSender, Udp_server, Udp_server_opts
+from sippy.Udp_server import Udp_server, Udp_server_opts
 
 __all__ = [
     "CCEventConnect", "CCEventDisconnect", "CCEventFail", "CCEventPreConnect", "CCEventRedirect",
@@ -164,31 +164,21 @@ def registration(global_config: dict[str, Any], user: str, host: str, port: int,
                                   rok_cb=on_ok, rfail_cb=on_fail, target=((host, port), "udp"))
 
 
-SENDERS = 3  # sippy's default number of sending threads (sending order is not relied upon)
-
-
 def transaction_manager_class(workers: int) -> type[Any]:
-    """sippy's transaction manager reading its UDP socket with ``workers`` threads.
+    """sippy's transaction manager reading and writing its UDP socket with ``workers`` threads each.
 
-    sippy reads one socket with several threads by default, and those threads hand datagrams to
-    the event loop in whatever order they win the GIL: a 180 sent just before a 200 can then be
-    processed after it (and dropped as stale). One reader keeps every message in socket order,
-    which is what exact call-state reporting needs, but one reader falls behind at 200 calls per
-    second (measured: a few hundred calls lost in 9,000). Sending always keeps sippy's three
-    threads.
+    sippy uses three of each by default, and those threads hand datagrams on in whatever order
+    they win the GIL: a 180 sent just before a 200 can be processed after it (and dropped as
+    stale), and our ACK can leave after the re-INVITE that bridges the call (the far end then
+    rejects the re-INVITE). One thread each keeps every message in order; it costs throughput
+    (docs/benchmarks.md).
     """
 
     class Opts(Udp_server_opts):  # type: ignore[misc]
         nworkers = workers
 
-    class Server(Udp_server):  # type: ignore[misc]
-        def __init__(self, global_config: dict[str, Any], uopts: Any) -> None:
-            super().__init__(global_config, uopts)
-            for _ in range(SENDERS - len(self.asenders)):
-                self.asenders.append(AsyncSender(self))
-
     class Manager(SipTransactionManager):  # type: ignore[misc]
-        model_udp_server = (Server, Opts)
+        model_udp_server = (Udp_server, Opts)
 
     return Manager
 
@@ -197,7 +187,7 @@ class SipStack:
     """sippy's transaction manager and event loop, running in a dedicated thread."""
 
     def __init__(self, address: str = "127.0.0.1", port: int = 5060, *, user_agent: str = "waihu",
-                 workers: int = 3) -> None:
+                 workers: int = 1) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.address = address
