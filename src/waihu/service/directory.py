@@ -13,11 +13,11 @@ from waihu.adapters.storage.models import Agent, AuditEntry, DispositionRecord
 from waihu.adapters.storage.models_api import AgentGroup, User
 from waihu.adapters.storage.models_compliance import GLOBAL, DncEntry
 from waihu.adapters.storage.uow import UnitOfWork
-from waihu.domain.errors import Conflict, ErrorDetail, NotFound, ValidationError
+from waihu.domain.errors import Conflict, NotFound, ValidationError
 from waihu.domain.timeutil import opt_dt, to_dt
 from waihu.service.accounts import iso
 from waihu.service.campaigns import get_campaign
-from waihu.service.dnc import SOURCES, check_expiry
+from waihu.service.dnc import check_expiry, check_source
 from waihu.service.outbound import phone_info
 from waihu.service.paging import paginate
 from waihu.service.tenants import audit
@@ -118,10 +118,7 @@ def _scope(uow: UnitOfWork, campaign_id: str | None) -> str:
 def add_dnc(uow: UnitOfWork, raw: str, reason: str | None, now: float, *, source: str = "customer_request",
             expires_at: float | None = None, campaign_id: str | None = None) -> DncEntry:
     """Add one number to the tenant's list (or a campaign's): the same list the dialer screens with."""
-    problems = check_expiry(expires_at, now)
-    if source not in SOURCES:
-        problems.append(ErrorDetail("dnc.invalid_source", f"source must be one of {', '.join(SOURCES)}",
-                                    field="source"))
+    problems = check_expiry(expires_at, now) + check_source(source)
     if problems:
         raise ValidationError("dnc.invalid", "nothing was added to the DNC list", problems)
     info = phone_info(raw)

@@ -48,6 +48,13 @@ def scope_of(uow: UnitOfWork, *, is_global: bool = False, campaign: str | None =
     return uow.tenant_id, get_campaign(uow, campaign).id if campaign else GLOBAL
 
 
+def check_source(source: str, row: int | None = None) -> list[ErrorDetail]:
+    if source in SOURCES:
+        return []
+    return [ErrorDetail("dnc.invalid_source", f"source must be one of {', '.join(SOURCES)}", row=row,
+                        field="source")]
+
+
 def check_expiry(expires_at: float | None, now: float, row: int | None = None) -> list[ErrorDetail]:
     if expires_at is None:
         return []
@@ -80,9 +87,7 @@ def add_entries(uow: UnitOfWork, items: Sequence[DncItem], now: float, *, source
     rows: dict[str, dict[str, object]] = {}
     for it in items:
         src = it.source or source
-        if src not in SOURCES:
-            problems.append(ErrorDetail("dnc.invalid_source", f"source must be one of {', '.join(SOURCES)}",
-                                        row=it.row, field="source"))
+        problems += check_source(src, it.row)
         problems += check_expiry(it.expires_at, now, it.row)
         h, masked, bad = _hash_of(uow, it.value, it.row, default_region)
         if bad is not None:

@@ -127,19 +127,20 @@ class LiveHost:
             host.lane(tenant_id, kind).feed(event, now)
         return act
 
-    def dnc_changed(self, tenant_id: str, hashes: list[str]) -> None:
-        """Thread-safe: numbers joined or left a DNC list; the tenant's dialers read them again."""
+    def _each_lane(self, tenant_id: str, fn: Callable[[Lane], None]) -> None:
+        """Thread-safe: apply ``fn`` to each of the tenant's lanes, on the runtime task."""
         def act(host: LiveHost, now: float) -> None:
             for lane in host.tenants.get(tenant_id, TenantLive()).lanes.values():
-                lane.screen.refresh_dnc(hashes)
+                fn(lane)
         self.submit(tenant_id, act)
+
+    def dnc_changed(self, tenant_id: str, hashes: list[str]) -> None:
+        """Thread-safe: numbers joined or left a DNC list; the tenant's dialers read them again."""
+        self._each_lane(tenant_id, lambda lane: lane.screen.refresh_dnc(hashes))
 
     def rules_changed(self, tenant_id: str) -> None:
         """Thread-safe: the tenant's compliance rules changed; its dialers apply them from now on."""
-        def act(host: LiveHost, now: float) -> None:
-            for lane in host.tenants.get(tenant_id, TenantLive()).lanes.values():
-                lane.screen.reload()
-        self.submit(tenant_id, act)
+        self._each_lane(tenant_id, lambda lane: lane.screen.reload())
 
     def lines_changed(self, tenant_id: str) -> None:
         """Thread-safe: the tenant's trunks or caller IDs changed; its dialers route the next calls

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from waihu.adapters.storage import compliance_repo as repo
 from waihu.adapters.storage.models import AuditEntry, Campaign, Tenant
@@ -71,8 +71,7 @@ class ComplianceScreen:
     def reload(self) -> None:
         """Read the tenant's rules again; every campaign's are merged again at its next dial."""
         with self.engine.connect() as conn:
-            settings = conn.execute(select(Tenant.settings).where(Tenant.id == self.tenant_id)).scalar() or {}
-        self.tenant_rules = dict(settings).get("compliance") or {}
+            self.tenant_rules = _tenant_rules(conn, self.tenant_id)
         self.rules.clear()
 
     def refresh_dnc(self, hashes: Sequence[str]) -> None:
@@ -80,7 +79,11 @@ class ComplianceScreen:
         known = [h for h in hashes if h in self.callees]
         for h in known:
             self.callees[h].dnc = {}
-        for d in repo.dnc_facts(self.engine, self.tenant_id, known):
+        self._add_dnc(known)
+
+    def _add_dnc(self, hashes: Sequence[str]) -> None:
+        """Read the DNC entries of these (known) callees: per list, the latest expiry (inf: permanent)."""
+        for d in repo.dnc_facts(self.engine, self.tenant_id, hashes):
             until = INF if d.expires_at is None else d.expires_at
             c = self.callees[d.phone_hash].dnc
             c[d.campaign_id] = max(c.get(d.campaign_id, 0.0), until)
@@ -103,10 +106,7 @@ class ComplianceScreen:
         for f in repo.callee_history(self.engine, self.tenant_id, fresh, now - self.lookback()):
             self.callees[f.phone_hash].attempts[f.call_id] = Attempt(
                 f.dial_at, f.chain_id, f.campaign_id, f.job_type == "marketing", f.call_id)
-        for d in repo.dnc_facts(self.engine, self.tenant_id, fresh):
-            until = INF if d.expires_at is None else d.expires_at
-            c = self.callees[d.phone_hash].dnc
-            c[d.campaign_id] = max(c.get(d.campaign_id, 0.0), until)
+        self._add_dnc(fresh)
         self.consent.update(repo.consented(self.engine, self.tenant_id, [t.contact_id for t in targets], now))
 
     # ------------------------------------------------------------------ the hook
@@ -183,12 +183,16 @@ class ScreenedStore:
         self.inner.flush()
 
 
+def _tenant_rules(conn: Connection, tenant_id: str) -> dict[str, Any]:
+    settings = conn.execute(select(Tenant.settings).where(Tenant.id == tenant_id)).scalar() or {}
+    return dict(dict(settings).get("compliance") or {})
+
+
 def load_screen(engine: Engine, hasher: Callable[[str], str], tenant_id: str,
                 campaign_ids: Sequence[str] = ()) -> ComplianceScreen:
     """A screen for one tenant with the rules of the given campaigns (validated: bad rules raise)."""
     with engine.connect() as conn:
-        settings = conn.execute(select(Tenant.settings).where(Tenant.id == tenant_id)).scalar() or {}
-        screen = ComplianceScreen(engine, tenant_id, hasher, dict(settings).get("compliance") or {})
+        screen = ComplianceScreen(engine, tenant_id, hasher, _tenant_rules(conn, tenant_id))
         if campaign_ids:
             rows = conn.execute(select(Campaign.id, Campaign.job_type, Campaign.options).where(
                 Campaign.tenant_id == tenant_id, Campaign.id.in_(list(campaign_ids))))
