@@ -83,6 +83,7 @@ class _Trunk:
         self.net.dial(cmd, now)
 
     def cancel(self, call_id: str, now: float) -> None:
+        self.active.discard(call_id)  # the line is free once the CANCEL is sent
         self.net.cancel(call_id, now)
 
     def bridge(self, call_id: str, agent_id: str, now: float) -> None:

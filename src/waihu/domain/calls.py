@@ -15,6 +15,7 @@ class CallState(StrEnum):
     ANSWERED = "answered"  # a person answered; no agent connected yet
     BRIDGED = "bridged"  # connected to an agent
     ABANDONED = "abandoned"  # answered, no agent within the abandon limit
+    CANCELLING = "cancelling"  # we sent CANCEL; waiting for the network's final answer (487, or a crossing 200)
     FAILED = "failed"  # never answered (terminal)
     ENDED = "ended"  # terminal after an answer
 
@@ -29,8 +30,11 @@ CALL_LIFECYCLE: Lifecycle[CallState] = Lifecycle(
         (CallState.RINGING, "answer"): CallState.ANSWERED,
         (CallState.DIALING, "fail"): CallState.FAILED,
         (CallState.RINGING, "fail"): CallState.FAILED,
-        (CallState.DIALING, "cancel"): CallState.FAILED,
-        (CallState.RINGING, "cancel"): CallState.FAILED,
+        (CallState.DIALING, "cancel"): CallState.CANCELLING,
+        (CallState.RINGING, "cancel"): CallState.CANCELLING,
+        (CallState.CANCELLING, "fail"): CallState.FAILED,  # 487 Request Terminated: no answer
+        (CallState.CANCELLING, "answer"): CallState.ABANDONED,  # the callee's 200 OK crossed our CANCEL
+        (CallState.CANCELLING, "hangup"): CallState.ENDED,  # answered across the CANCEL and hung up at once
         (CallState.ANSWERED, "bridge"): CallState.BRIDGED,
         (CallState.ANSWERED, "abandon"): CallState.ABANDONED,
         (CallState.ANSWERED, "hangup"): CallState.ABANDONED,  # callee hung up before an agent came

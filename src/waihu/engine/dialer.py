@@ -13,6 +13,7 @@ import itertools
 import uuid
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from waihu.domain.agents import AGENT_LIFECYCLE, AgentState
 from waihu.domain.calls import (
@@ -28,7 +29,6 @@ from waihu.domain.messages import (
     AgentChanged,
     Bridge,
     CampaignDrained,
-    CancelDial,
     Command,
     Dial,
     DialTarget,
@@ -229,7 +229,7 @@ class Dialer:
             ring_at=call.ring_at, answer_at=call.answer_at, bridge_at=call.bridge_at,
             agent_id=call.agent_id, trunk_id=call.trunk_id, caller_id=call.caller_id,
             hangup_by=hangup_by, mode=call.mode,
-            extra={"route": call.route_reason} if call.route_reason else {})
+            extra=_cdr_extra(call, outcome))
         out.append(WriteCdr(rec))
 
     def conclude(self, run: CampaignRun, target: DialTarget, outcome: Outcome | None,
@@ -358,8 +358,7 @@ class Dialer:
         oldest = [c for c in (self.calls.get(i) for i in itertools.islice(run.ringing, k)) if c is not None]
         for call in oldest:
             if call.state in (CallState.DIALING, CallState.RINGING):
-                out.append(CancelDial(call.call_id))
-                handlers.unanswered(self, call, "cancel", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, 487)
+                handlers.cancel_call(self, call, now, out)
 
     def _maybe_load(self, run: CampaignRun, now: float, out: Out) -> None:
         if run.loading or run.store_next_due is None:
@@ -381,3 +380,9 @@ class Dialer:
         run.drained = True
         out.append(CampaignDrained(run.campaign_id))
 
+
+def _cdr_extra(call: CallRec, outcome: Outcome) -> dict[str, Any]:
+    extra: dict[str, Any] = {"route": call.route_reason} if call.route_reason else {}
+    if call.cancel_at is not None and outcome is Outcome.ABANDONED:
+        extra["answered_after_cancel"] = True  # the callee's 200 OK crossed our CANCEL
+    return extra

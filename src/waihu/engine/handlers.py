@@ -213,6 +213,10 @@ def on_ringing(d: Dialer, ev: CallRinging, now: float, out: Out) -> None:
 
 def on_answered(d: Dialer, ev: CallAnswered, now: float, out: Out) -> None:
     call = _call(d, ev.call_id)
+    if call is not None and call.state is CallState.CANCELLING:
+        _answered_across_cancel(d, call, now)
+        out.append(Abandon(call.call_id))
+        return
     if call is None or call.state not in (CallState.DIALING, CallState.RINGING):
         return
     run = d.campaigns[call.campaign_id]
@@ -238,6 +242,40 @@ def _release_reserved(d: Dialer, call: CallRec, now: float, out: Out) -> None:
         d.agent_free(a, now, out)
 
 
+def cancel_call(d: Dialer, call: CallRec, now: float, out: Out) -> None:
+    """Withdraw an unanswered call (ring timeout, or pacing sheds a line). Its line, its place in
+    the pacing and any reserved agent are freed at once; its CDR waits for the network's final
+    answer: 487 (no answer), or a 200 OK that crossed the CANCEL (a person answered and was hung
+    up on: counted as answered and abandoned, never hidden as a no-answer)."""
+    run = d.campaigns[call.campaign_id]
+    out.append(CancelDial(call.call_id))
+    call.state = CALL_LIFECYCLE.next(call.state, "cancel")
+    call.cancel_at = now
+    run.ringing.pop(call.call_id, None)
+    run.lines.discard(call.call_id)
+    if run.spec.pacer is not None:
+        run.spec.pacer.observe(Observation(ObservationKind.UNANSWERED, now, now - call.dial_at))
+    _release_reserved(d, call, now, out)
+
+
+def _cancel_confirmed(d: Dialer, call: CallRec, now: float, out: Out, sip_code: int | None) -> None:
+    run = d.campaigns[call.campaign_id]
+    call.state = CALL_LIFECYCLE.next(call.state, "fail")
+    run.counters.failed += 1
+    d.finish_call(call, Outcome.NO_ANSWER, now, out, cause=LossCause.NO_ANSWER, sip_code=sip_code)
+    d.conclude(run, call.target, Outcome.NO_ANSWER, None, now, out)
+
+
+def _answered_across_cancel(d: Dialer, call: CallRec, now: float) -> None:
+    run = d.campaigns[call.campaign_id]
+    call.state = CALL_LIFECYCLE.next(call.state, "answer")
+    call.answer_at = now
+    run.counters.answered += 1
+    run.counters.abandoned += 1
+    if run.spec.pacer is not None:
+        run.spec.pacer.observe(Observation(ObservationKind.ABANDONED, now, 0.0))
+
+
 def unanswered(d: Dialer, call: CallRec, event: str, outcome: Outcome, now: float, out: Out,
                 cause: LossCause | None, sip_code: int | None) -> None:
     run = d.campaigns[call.campaign_id]
@@ -253,6 +291,9 @@ def unanswered(d: Dialer, call: CallRec, event: str, outcome: Outcome, now: floa
 def on_failed(d: Dialer, ev: CallFailed, now: float, out: Out) -> None:
     call = _call(d, ev.call_id)
     if call is None:
+        return
+    if call.state is CallState.CANCELLING:
+        _cancel_confirmed(d, call, now, out, ev.sip_code)
         return
     if call.state in (CallState.DIALING, CallState.RINGING):
         if retry_failed(d, call, ev, now, out):
@@ -270,6 +311,8 @@ def on_ended(d: Dialer, ev: CallEnded, now: float, out: Out) -> None:
     if call.state in (CallState.DIALING, CallState.RINGING):
         unanswered(d, call, "fail", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, None)
         return
+    if call.state is CallState.CANCELLING:  # answered across our CANCEL and already hung up
+        _answered_across_cancel(d, call, now)
     if call.state is CallState.ANSWERED:  # the callee left before an agent came: abandoned
         _mark_abandoned(d, call, run, "hangup", now)
     if call.state is CallState.ABANDONED:
@@ -308,8 +351,7 @@ def on_timer(d: Dialer, ev: TimerFired, now: float, out: Out) -> None:
     if kind == "ring":
         call = _call(d, rest)
         if call is not None and call.state in (CallState.DIALING, CallState.RINGING):
-            out.append(CancelDial(call.call_id))
-            unanswered(d, call, "cancel", Outcome.NO_ANSWER, now, out, LossCause.NO_ANSWER, 487)
+            cancel_call(d, call, now, out)
     elif kind == "abandon":
         call = _call(d, rest)
         if call is not None and call.state is CallState.ANSWERED:

@@ -49,6 +49,7 @@ class CallRec:
     ring_at: float | None = None
     answer_at: float | None = None
     bridge_at: float | None = None
+    cancel_at: float | None = None  # when we withdrew the unanswered call
 
 
 @dataclass(slots=True)

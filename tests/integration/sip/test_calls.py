@@ -123,6 +123,29 @@ def test_no_answer_is_cancelled_and_487_ends_it(sip_stack: SipStack, sipp: Start
     assert uas.wait() == 0, uas.output()
 
 
+def test_answer_crossing_our_cancel_is_reported_as_answered_then_hung_up(sip_stack: SipStack, sipp: Start) -> None:
+    uas = sipp("answer_crosses_cancel.xml", calls=1)
+
+    async def go() -> None:
+        rec = Recorder()
+        tel, sched = make_telephony(sip_stack, trunk(uas.port), rec)
+        tel.dial(dial("c1", ring_timeout=30), sched.now())
+        await rec.first("c1", CallRinging)
+        tel.cancel("c1", sched.now())
+        events = await rec.final("c1")
+        await settle(sip_stack, sched)
+        # a person picked up: never reported as a no-answer (the engine counts it as abandoned)
+        assert rec.kinds("c1") == ["CallRinging", "CallAnswered", "CallEnded"]
+        assert events[-1] == CallEnded("c1", "system")
+        trace = tel.trace("c1")
+        assert trace is not None
+        codes = [(d, m, c) for _, d, m, c in trace.entries]
+        assert ("out", "CANCEL", 0) in codes and ("in", "INVITE", 200) in codes
+
+    asyncio.run(go())
+    assert uas.wait() == 0, uas.output()  # SIPp got our ACK and our BYE
+
+
 def test_ring_timeout_in_the_dial_cancels_by_itself(sip_stack: SipStack, sipp: Start) -> None:
     uas = sipp("noanswer.xml", calls=1)
 

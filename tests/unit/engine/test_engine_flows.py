@@ -102,9 +102,38 @@ def test_ring_timeout_cancels_and_records_no_answer() -> None:
     (dial,) = of(d.handle(ContactsLoaded("k1", (target(1),), None), 0.0), Dial)
     cmds = d.handle(TimerFired(f"ring:{dial.call_id}"), 30.0)
     assert CancelDial(dial.call_id) in cmds
+    assert of(cmds, WriteCdr) == [], "the CDR waits for the network's final answer to the CANCEL"
+    assert d.campaigns["k1"].lines == set(), "the line is free at once"
+    cmds = d.handle(CallFailed(dial.call_id, LossCause.NO_ANSWER, 487), 30.05)
     (cdr,) = [c.record for c in of(cmds, WriteCdr)]
-    assert cdr.outcome is Outcome.NO_ANSWER and cdr.sip_code == 487
+    assert cdr.outcome is Outcome.NO_ANSWER and cdr.sip_code == 487 and cdr.end_at == 30.05
+    assert "answered_after_cancel" not in cdr.extra
     assert of(d.handle(CallAnswered(dial.call_id), 31.0), Bridge) == [], "a late answer is ignored"
+
+
+def test_answer_crossing_the_cancel_is_an_abandoned_call_not_a_no_answer() -> None:
+    d, _spec, _ = start(ring_timeout=30.0)
+    (dial,) = of(d.handle(ContactsLoaded("k1", (target(1),), None), 0.0), Dial)
+    assert CancelDial(dial.call_id) in d.handle(TimerFired(f"ring:{dial.call_id}"), 30.0)
+    cmds = d.handle(CallAnswered(dial.call_id), 30.02)  # the callee's 200 OK crossed our CANCEL
+    assert of(cmds, Bridge) == [], "never bridged: the agent may already have another call"
+    assert of(cmds, Abandon) == [Abandon(dial.call_id)]
+    cmds = d.handle(CallEnded(dial.call_id, "system"), 30.03)
+    (cdr,) = [c.record for c in of(cmds, WriteCdr)]
+    assert cdr.outcome is Outcome.ABANDONED and cdr.answer_at == 30.02 and cdr.hangup_by == "system"
+    assert cdr.extra.get("answered_after_cancel") is True
+    c = d.campaigns["k1"].counters
+    assert (c.answered, c.abandoned, c.failed) == (1, 1, 0)
+    (upd,) = of(cmds, UpdateContact)
+    assert upd.last_outcome is Outcome.ABANDONED
+
+
+def test_answer_crossing_the_cancel_reported_only_as_an_end_is_still_abandoned() -> None:
+    d, _spec, _ = start(ring_timeout=30.0)
+    (dial,) = of(d.handle(ContactsLoaded("k1", (target(1),), None), 0.0), Dial)
+    d.handle(TimerFired(f"ring:{dial.call_id}"), 30.0)
+    (cdr,) = [c.record for c in of(d.handle(CallEnded(dial.call_id, "system"), 30.03), WriteCdr)]
+    assert cdr.outcome is Outcome.ABANDONED and cdr.answer_at == 30.03
 
 
 def test_answered_call_without_free_agent_is_abandoned_after_two_seconds() -> None:
@@ -233,9 +262,9 @@ def test_pacer_can_hang_up_the_longest_ringing_call_to_free_its_line() -> None:
     pacer.armed = True
     cmds = d.handle(CallRinging(first.call_id), 16.0)
     assert of(cmds, CancelDial) == [CancelDial(first.call_id)]  # the one dialed first
-    (cdr,) = [c.record for c in of(cmds, WriteCdr)]
-    assert cdr.call_id == first.call_id and cdr.outcome is Outcome.NO_ANSWER and cdr.sip_code == 487
     (dial,) = of(cmds, Dial)
     assert dial.contact_id == "c3"
     assert len(d.campaigns["k1"].lines) == 2  # never more than the trunk's lines
+    (cdr,) = [c.record for c in of(d.handle(CallFailed(first.call_id, LossCause.NO_ANSWER, 487), 16.05), WriteCdr)]
+    assert cdr.call_id == first.call_id and cdr.outcome is Outcome.NO_ANSWER and cdr.sip_code == 487
     assert of(d.handle(CallAnswered(first.call_id), 17.0), Bridge) == [], "a late answer is ignored"

@@ -83,6 +83,9 @@ class SimNetwork:
 
     def cancel(self, call_id: str, now: float) -> None:
         self.talk.pop(call_id, None)  # the scheduled answer is ignored by the engine
+        # the callee's network confirms at once (487 Request Terminated); the simulator has no
+        # signaling delay, so an answer never crosses the CANCEL here
+        self.scheduler.post(now, CallFailed(call_id, LossCause.NO_ANSWER, 487))
 
     def bridge(self, call_id: str, agent_id: str, now: float) -> None:
         talk = self.talk.pop(call_id, None)

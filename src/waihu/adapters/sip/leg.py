@@ -53,9 +53,15 @@ class CallLeg:
     # ------------------------------------------------------------------ signaling log
     def log(self, direction: str, method: str, code: int) -> None:
         self.entries.append((self.tel.clock.now(), direction, method, code))
-        if self.cancelled and code >= 200 and method == "INVITE" and not self.final:
-            # sippy reports no event for the final answer to a cancelled INVITE (487)
-            self._fail(code, None)
+        if self.cancelled and code >= 200 and method == "INVITE" and not self.final and direction == "in":
+            # sippy reports no event for the final answer to a cancelled INVITE
+            if code < 300:
+                # a 200 OK crossed our CANCEL: a person picked up; sippy ACKs it and hangs up (BYE)
+                self.answered = True
+                self._emit(CallAnswered(self.call_id))
+                self._finish(CallEnded(self.call_id, "system"))
+            else:
+                self._fail(code, None)  # 487 Request Terminated
 
     # ------------------------------------------------------------------ start
     def start(self, cmd: Dial) -> None:
@@ -90,10 +96,9 @@ class CallLeg:
             elif not self.final:
                 self.answered = True
                 self._cancel_timers()
-                if self.cancelled:  # answered while our CANCEL crossed it: drop it
-                    self.hangup("system")
-                    return
                 self._emit(CallAnswered(self.call_id))
+                if self.cancelled:  # answered while our CANCEL crossed it: a person is there; hang up
+                    self.hangup("system")
         elif name in ("CCEventFail", "CCEventRedirect"):
             if self.answered:
                 self.tel.agents.reinvite_failed(self, event)
