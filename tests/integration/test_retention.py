@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from waihu.adapters.storage.models import AuditEntry, Cdr, DialDecision, ImportRecord
 from waihu.adapters.storage.models_api import CallRequest, WebhookDelivery, WebhookSubscription
-from waihu.adapters.storage.models_compliance import Consent, DncEntry
+from waihu.adapters.storage.models_compliance import Consent, DncChange, DncEntry
 from waihu.adapters.storage.models_routing import CallSignaling
 from waihu.bootstrap import Platform
 from waihu.domain.compliance_rules import DAY
@@ -59,6 +59,8 @@ def seed(p: Platform, tid: str) -> None:
                        expires_at=to_dt(NOW + 3600), created_at=to_dt(NOW - 7200)))
         s.add(DncEntry(phone_hash="c" * 64, tenant_id=tid, campaign_id="", source="regulator",
                        expires_at=None, created_at=to_dt(OLD)))
+        for at in (NOW - DAY - 60, NOW - DAY + 60):  # change signals: one just over a day old
+            s.add(DncChange(tenant_id=tid, at=to_dt(at), hashes=["a" * 64]))
         uow.commit()
         set_tenant_rules(uow, {"retention_days": 180}, NOW)
 
@@ -68,7 +70,7 @@ def counts(p: Platform, tid: str) -> dict[str, Any]:
     with p.engine.connect() as conn:
         for name, model in (("cdrs", Cdr), ("signaling", CallSignaling), ("requests", CallRequest),
                             ("decisions", DialDecision), ("consents", Consent), ("deliveries", WebhookDelivery),
-                            ("dnc", DncEntry)):
+                            ("dnc", DncEntry), ("dnc_changes", DncChange)):
             out[name] = conn.execute(select(func.count()).select_from(model).where(model.tenant_id == tid)).scalar()
         out["reports"] = sorted(len(r.get("rejected", [])) for r in conn.execute(
             select(ImportRecord.report).where(ImportRecord.tenant_id == tid)).scalars())
@@ -87,7 +89,7 @@ def test_purge_removes_only_what_is_past_retention(platform: Platform) -> None:
     seed(p, other)
     before = counts(p, tid)
     assert before == {"cdrs": 2, "signaling": 2, "requests": 2, "decisions": 2, "consents": 2, "deliveries": 4,
-                      "dnc": 3, "reports": [1, 1]}
+                      "dnc": 3, "dnc_changes": 2, "reports": [1, 1]}
     with p.uow(tid) as uow:
         dry = purge(uow, NOW, dry_run=True)
     assert dry["purged"]["signaling_logs"] == 1 and counts(p, tid) == before, "a dry run changes nothing"
@@ -96,14 +98,20 @@ def test_purge_removes_only_what_is_past_retention(platform: Platform) -> None:
     assert done["retention_days"] == 180
     assert done["purged"] == {"signaling_logs": 1, "webhook_deliveries": 1, "call_requests": 1, "dial_decisions": 1,
                               "pacing_log": 0, "alert_events": 0, "consents": 1, "expired_dnc_entries": 1,
-                              "import_reports": 1}
+                              "dnc_changes": 1, "import_reports": 1}
     assert counts(p, tid) == {"cdrs": 2, "signaling": 1, "requests": 1, "decisions": 1, "consents": 1,
-                              "deliveries": 3, "dnc": 2, "reports": [0, 1]}
+                              "deliveries": 3, "dnc": 2, "dnc_changes": 1, "reports": [0, 1]}
     assert counts(p, other) == before, "another tenant's records are not touched"
     with p.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.tenant_id == tid, AuditEntry.action == "retention.purge")).scalar() == 1
     with p.uow(tid) as uow:
         assert purge(uow, NOW)["purged"]["import_reports"] == 0, "purging twice finds nothing more"
+    with p.uow("") as uow:  # the global list's change signals: purge_all drops them past a day too
+        uow.session.add_all([DncChange(tenant_id="", at=to_dt(at), hashes=None) for at in (OLD, NOW - 60)])
+        uow.commit()
+    assert [d["tenant_id"] for d in purge_all(p, NOW, dry_run=True)] == sorted([tid, other])
+    assert counts(p, "")["dnc_changes"] == 2, "a dry run changes nothing"
     assert [d["tenant_id"] for d in purge_all(p, NOW)] == sorted([tid, other])
-    assert counts(p, other)["signaling"] == 1
+    assert counts(p, other)["signaling"] == 1 and counts(p, other)["dnc_changes"] == 1
+    assert counts(p, "")["dnc_changes"] == 1

@@ -53,6 +53,7 @@ async def _periodic(what: str, fn: Callable[[], Any], every: float, *, wait_firs
 
 RETENTION_EVERY = 6 * 3600.0  # purge records past every tenant's retention (docs/compliance.md)
 LINES_EVERY = 30.0  # seconds between two looks for trunks and caller IDs changed by another process
+DNC_EVERY = 5.0  # seconds between two looks for DNC entries changed by another process (docs/compliance.md)
 
 
 DOCS_ASSETS = "/docs/assets"
@@ -97,6 +98,10 @@ def create_app(platform: Platform, live: LiveHost | None = None, *, background: 
                 # reach the live dialers within LINES_EVERY; the console and the API tell them at once
                 tasks.append(asyncio.create_task(_periodic(
                     "lines check", live.check_lines, LINES_EVERY, wait_first=True), name="waihu-lines"))
+                # DNC entries added or removed elsewhere (``waihu dnc``, a complaint, another worker)
+                # reach the live dialers within DNC_EVERY; the console and the API tell them at once
+                tasks.append(asyncio.create_task(_periodic(
+                    "dnc check", live.check_dnc, DNC_EVERY, wait_first=True), name="waihu-dnc"))
             tasks.append(asyncio.create_task(_periodic(
                 "webhook delivery round", lambda: deliver_due(p, p.clock.now()), 1.0), name="waihu-webhooks"))
             tasks.append(asyncio.create_task(_periodic(

@@ -100,6 +100,7 @@ def add_entries(uow: UnitOfWork, items: Sequence[DncItem], now: float, *, source
         raise ValidationError("dnc.invalid", "nothing was added to the DNC list", problems)
     conn = uow.session.connection()
     n = repo.upsert_dnc(conn, list(rows.values()))
+    repo.note_dnc_change(conn, tid, list(rows), now)
     audit(uow, "dnc.add", "dnc_list", cid or tid or "global", now, entries=n, scope=_scope_name(tid, cid),
           source=source)
     uow.commit()
@@ -123,6 +124,7 @@ def remove_entries(uow: UnitOfWork, values: Iterable[str], now: float, *, is_glo
     if n == 0:
         uow.rollback()
         raise NotFound("dnc.not_listed", "none of the numbers is on this list")
+    repo.note_dnc_change(conn, tid, hashes, now)
     audit(uow, "dnc.remove", "dnc_list", cid or tid or "global", now, entries=n, scope=_scope_name(tid, cid))
     uow.commit()
     return n
@@ -161,8 +163,9 @@ def block_contact(uow: UnitOfWork, contact_id: str, source: str, now: float) -> 
         ContactPhone.tenant_id == uow.tenant_id, ContactPhone.contact_id == contact_id)))
     if not hashes:
         raise NotFound("contact.not_found", "no such contact (or it has no numbers)")
-    n = repo.upsert_dnc(uow.session.connection(),
-                        [repo.dnc_row(h, uow.tenant_id, GLOBAL, source, None, now) for h in hashes])
+    conn = uow.session.connection()
+    n = repo.upsert_dnc(conn, [repo.dnc_row(h, uow.tenant_id, GLOBAL, source, None, now) for h in hashes])
+    repo.note_dnc_change(conn, uow.tenant_id, hashes, now)
     audit(uow, f"dnc.{source}", "contact", contact_id, now, entries=n)
     uow.commit()
     return n

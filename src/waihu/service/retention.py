@@ -6,9 +6,10 @@ personal data are purged. ``purge`` removes, for one tenant, records older than 
 signaling logs, webhook deliveries (their payloads), API call requests (and with them their
 idempotency records), held-dial decisions, pacing and alert logs, the rejected rows kept in
 import reports (the counts stay), consent evidence that was revoked or expired that long ago,
-and temporary DNC entries that have expired. CDRs and dispositions stay: they are the
-statistics of record and hold no plaintext personal data (``erase_contact`` breaks a person's
-link to them); the audit log is append-only and stays.
+and temporary DNC entries that have expired; and DNC change signals older than a day (they
+only tell running dialers what changed; ``purge_all`` also drops the global list's). CDRs and
+dispositions stay: they are the statistics of record and hold no plaintext personal data
+(``erase_contact`` breaks a person's link to them); the audit log is append-only and stays.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import Delete, Update, delete, or_, select, update
 from waihu.adapters.storage.models import Cdr, DialDecision, ImportRecord, Tenant
 from waihu.adapters.storage.models_analytics import AlertEvent
 from waihu.adapters.storage.models_api import CallRequest, WebhookDelivery
-from waihu.adapters.storage.models_compliance import Consent, DncEntry
+from waihu.adapters.storage.models_compliance import GLOBAL, Consent, DncChange, DncEntry
 from waihu.adapters.storage.models_pacing import PacingLogEntry
 from waihu.adapters.storage.models_routing import CallSignaling
 from waihu.adapters.storage.uow import UnitOfWork
@@ -51,6 +52,7 @@ def purge(uow: UnitOfWork, now: float, *, dry_run: bool = False) -> dict[str, An
             Consent.revoked_at < cutoff, Consent.expires_at < cutoff)),
         "expired_dnc_entries": delete(DncEntry).where(DncEntry.tenant_id == tid, DncEntry.expires_at.is_not(None),
                                                       DncEntry.expires_at < to_dt(now)),
+        "dnc_changes": _old_dnc_changes(tid, now),
     }
     reports = [i for i, r in uow.session.execute(select(ImportRecord.id, ImportRecord.report).where(
         ImportRecord.tenant_id == tid, ImportRecord.created_at < cutoff, ImportRecord.rejected > 0))
@@ -71,12 +73,22 @@ def purge(uow: UnitOfWork, now: float, *, dry_run: bool = False) -> dict[str, An
     return doc
 
 
+def _old_dnc_changes(tenant_id: str, now: float) -> Delete:
+    """DNC change signals older than a day: every running dialer has read them long since."""
+    return delete(DncChange).where(DncChange.tenant_id == tenant_id, DncChange.at < to_dt(now - DAY))
+
+
 def purge_all(platform: Platform, now: float, *, dry_run: bool = False) -> list[dict[str, Any]]:
-    """``purge`` for every tenant, each in its own transaction (one failing tenant stops none other)."""
+    """``purge`` for every tenant, each in its own transaction (one failing tenant stops none other);
+    then the global list's old DNC change signals."""
     with platform.uow("") as uow:
         tids = list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
     done = []
     for tid in tids:
         with platform.uow(tid, actor="system:retention") as uow:
             done.append(purge(uow, now, dry_run=dry_run))
+    if not dry_run:
+        with platform.uow(GLOBAL, actor="system:retention") as uow:
+            uow.session.execute(_old_dnc_changes(GLOBAL, now))
+            uow.commit()
     return done

@@ -5,7 +5,8 @@ index) the recent attempts from CDRs, DNC entries and consent. It is primed from
 when contacts are loaded (``ScreenedStore``) or, for a contact it has not seen, on first use;
 it then follows the CDRs the runtime writes (``observe``), so the caps hold across campaigns and
 after a restart (a new screen reads the CDRs again). A ``do_not_call`` / complaint disposition
-adds a DNC entry at once, in memory and in the database.
+adds a DNC entry at once, in memory and in the database (with a change signal for the tenant's
+other dialers, ``LiveHost.check_dnc``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ class ComplianceScreen:
         for h in known:
             self.callees[h].dnc = {}
         self._add_dnc(known)
+
+    def refresh_all_dnc(self) -> None:
+        """Read the DNC entries of every callee known again (many entries changed elsewhere)."""
+        self.refresh_dnc(list(self.callees))
 
     def _add_dnc(self, hashes: Sequence[str]) -> None:
         """Read the DNC entries of these (known) callees: per list, the latest expiry (inf: permanent)."""
@@ -161,6 +166,7 @@ class ComplianceScreen:
                 with self.engine.begin() as conn:
                     repo.upsert_dnc(conn, [repo.dnc_row(h, self.tenant_id, GLOBAL, DNC_DISPOSITIONS[cmd.code],
                                                         None, now)])
+                    repo.note_dnc_change(conn, self.tenant_id, [h], now)  # the tenant's other dialers
 
 
 class ScreenedStore:

@@ -9,13 +9,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, null, or_, select
 
 from waihu.adapters.storage.models import Campaign, Cdr
-from waihu.adapters.storage.models_compliance import GLOBAL, Consent, DncEntry
+from waihu.adapters.storage.models_compliance import GLOBAL, Consent, DncChange, DncEntry
 from waihu.domain.timeutil import opt_dt, to_dt, to_ts
 
 CHUNK = 500
+CHANGE_HASHES = 1000  # a DNC change of more numbers is signalled as "many" (every known number is read again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,42 @@ def remove_dnc(conn: Connection, phone_hash: str, tenant_id: str, campaign_id: s
     res = conn.execute(delete(DncEntry).where(DncEntry.phone_hash == phone_hash, DncEntry.tenant_id == tenant_id,
                                               DncEntry.campaign_id == campaign_id))
     return int(res.rowcount or 0)
+
+
+def note_dnc_change(conn: Connection, tenant_id: str, hashes: Iterable[str] | None, now: float) -> None:
+    """Signal a DNC change to running dialers in other processes (``LiveHost.check_dnc``); call it
+    in the transaction of the change. ``hashes`` None (or more than ``CHANGE_HASHES``): many."""
+    listed = None if hashes is None else sorted(set(hashes))
+    if listed is not None and not listed:
+        return
+    if listed is not None and len(listed) > CHANGE_HASHES:
+        listed = None
+    conn.execute(insert(DncChange).values(tenant_id=tenant_id, at=to_dt(now),
+                                         hashes=null() if listed is None else listed))
+
+
+@dataclass(frozen=True, slots=True)
+class DncChangeFact:
+    id: int
+    tenant_id: str  # '' (GLOBAL): the global list
+    hashes: list[str] | None  # None: many
+
+
+def last_dnc_change(engine: Engine) -> int:
+    """The id of the newest DNC change (0: none)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(DncChange.id))).scalar() or 0)
+
+
+def dnc_changes(engine: Engine, after: int, also: Sequence[int] = ()) -> list[DncChangeFact]:
+    """DNC changes newer than ``after`` and those of the ids ``also``, oldest first."""
+    cond = DncChange.id > after
+    if also:
+        cond = or_(cond, DncChange.id.in_(list(also)))
+    with engine.connect() as conn:
+        rows = conn.execute(select(DncChange.id, DncChange.tenant_id, DncChange.hashes).where(cond)
+                            .order_by(DncChange.id))
+        return [DncChangeFact(int(i), t, None if h is None else [str(x) for x in h]) for i, t, h in rows]
 
 
 def as_dt(ts: float | None) -> datetime | None:

@@ -1,4 +1,4 @@
-"""Compliance tables: DNC lists, consent evidence, the screened dial queue, tenant data keys.
+"""Compliance tables: DNC lists (and their change signals), consent evidence, the screened dial queue, tenant data keys.
 
 DNC entries are keyed by the blind index (``phone_hash``), never by the number. One table holds
 the three list scopes: ``tenant_id = ''`` is the deployment-wide (global) list, ``campaign_id =
@@ -9,8 +9,9 @@ that the primary key (hash first) is the only B-tree: a DNC match is one index p
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Computed, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Computed, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from waihu.adapters.storage.models import ID, TS, Base
@@ -36,6 +37,23 @@ class DncEntry(Base):
     def id(self) -> str:
         """Pages of entries are keyed by the blind index."""
         return self.phone_hash
+
+
+class DncChange(Base):
+    """A signal that DNC entries changed, for dialers running in other processes (append-only).
+
+    ``hashes`` lists the blind indexes whose entries changed; None means many (a bulk change:
+    read every number again). ``tenant_id = ''``: the global list. Rows are purged after a day
+    (``service/retention.py``); AUTOINCREMENT on SQLite so that an id is never handed out twice,
+    even after the newest rows were purged.
+    """
+
+    __tablename__ = "dnc_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(TS)
+    hashes: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class Consent(Base):
