@@ -20,6 +20,7 @@ from waihu.api.deps import permission_of
 from waihu.api.ratelimit import RateLimiter
 from waihu.api.routers import ROUTERS
 from waihu.bootstrap import Platform
+from waihu.service.dnc_follow import DNC_EVERY
 from waihu.service.live import LiveHost
 
 log = logging.getLogger("waihu.api")
@@ -53,7 +54,6 @@ async def _periodic(what: str, fn: Callable[[], Any], every: float, *, wait_firs
 
 RETENTION_EVERY = 6 * 3600.0  # purge records past every tenant's retention (docs/compliance.md)
 LINES_EVERY = 30.0  # seconds between two looks for trunks and caller IDs changed by another process
-DNC_EVERY = 5.0  # seconds between two looks for DNC entries changed by another process (docs/compliance.md)
 
 
 DOCS_ASSETS = "/docs/assets"

@@ -20,22 +20,19 @@ from typing import Any
 from sqlalchemy import select
 
 from waihu.adapters.simnet.model import AgentModel, CalleeModel
-from waihu.adapters.storage import compliance_repo
 from waihu.adapters.storage.models import Campaign, Tenant
-from waihu.adapters.storage.models_compliance import GLOBAL
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState
 from waihu.domain.errors import WaihuError
 from waihu.domain.messages import Event
 from waihu.service.campaigns import dispositions_of, spec_for
+from waihu.service.dnc_follow import DncFollower
 from waihu.service.lines_runtime import LineModel, build_lines, default_line, lines_of, lines_signature
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
 from waihu.service.routing import RoutedLines
 
 log = logging.getLogger("waihu.live")
-DNC_GAP_ROUNDS = 12  # looks for a DNC change whose id was skipped (its transaction had not committed yet)
-MAX_DNC_GAPS = 100  # skipped ids followed at a time
 Action = Callable[["LiveHost", float], None]
 
 
@@ -76,8 +73,7 @@ class LiveHost:
         self.running = False
         self.errors = 0
         # DNC changes made before the host started are in the database already: not replayed
-        self._dnc_seen = compliance_repo.last_dnc_change(platform.engine)
-        self._dnc_gaps: dict[int, int] = {}  # a skipped change id -> looks left
+        self._dnc = DncFollower(platform.engine)
 
     # ------------------------------------------------------------------ time
     def virtual_now(self) -> float:
@@ -176,33 +172,13 @@ class LiveHost:
         process: the CLI, another API worker, a dialer's disposition) and have the dialers of the
         tenants concerned read those numbers again (the global list: every tenant's). Returns how
         many changes were found."""
-        rows = compliance_repo.dnc_changes(self.platform.engine, self._dnc_seen, sorted(self._dnc_gaps))
-        found = {r.id for r in rows}
-        for i in list(self._dnc_gaps):  # on PostgreSQL an id can commit after a higher one: look again
-            left = self._dnc_gaps.pop(i) - 1
-            if i not in found and left > 0:
-                self._dnc_gaps[i] = left
-        wanted: dict[str, set[str] | None] = {}  # tenant -> numbers to read again (None: every one known)
-        for r in rows:
-            if r.id > self._dnc_seen:
-                for gap in range(self._dnc_seen + 1, min(r.id, self._dnc_seen + 1 + MAX_DNC_GAPS)):
-                    if len(self._dnc_gaps) < MAX_DNC_GAPS:
-                        self._dnc_gaps[gap] = DNC_GAP_ROUNDS
-                self._dnc_seen = r.id
-            for tid in (list(self.tenants) if r.tenant_id == GLOBAL else [r.tenant_id]):
-                if tid not in self.tenants:
-                    continue
-                known = wanted.setdefault(tid, set())
-                if r.hashes is None or known is None:
-                    wanted[tid] = None
-                else:
-                    known.update(r.hashes)
+        found, wanted = self._dnc.poll(list(self.tenants))
         for tid, hashes in wanted.items():
             if hashes is None:
                 self._each_lane(tid, lambda lane: lane.screen.refresh_all_dnc())
             else:
                 self.dnc_changed(tid, sorted(hashes))
-        return len(rows)
+        return found
 
     def _drain(self) -> None:
         while True:

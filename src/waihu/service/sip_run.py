@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -41,6 +42,7 @@ from waihu.engine.config import default_route
 from waihu.engine.dialer import Dialer
 from waihu.service.campaigns import find_campaign, spec_for
 from waihu.service.directory import create_agent
+from waihu.service.dnc_follow import DNC_EVERY, DncFollower
 from waihu.service.lines import visible_trunks
 from waihu.service.lines_runtime import build_lines, lines_of
 from waihu.service.routing import RoutedLines
@@ -48,6 +50,8 @@ from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
 
 TRACE_BATCH = 500  # signaling logs are stored in batches of this many calls
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -196,6 +200,19 @@ class SipRun:
         observers: list[Callable[[Command, float], None]] = [screen.observe, self._note_cdr]
         if lines is not None:
             observers.append(lines.observe)
+        follower = DncFollower(p.engine)
+
+        async def follow_dnc() -> None:  # DNC entries added or removed meanwhile (CLI, API, console)
+            while True:
+                await asyncio.sleep(DNC_EVERY)
+                try:
+                    _, wanted = await asyncio.to_thread(follower.poll, [tid])
+                    if tid in wanted:
+                        hashes = wanted[tid]
+                        screen.refresh_all_dnc() if hashes is None else screen.refresh_dnc(sorted(hashes))
+                except Exception:
+                    log.exception("dnc check failed")
+
         drained = asyncio.Event()
         runtime = DialerRuntime(engine, tel, ScreenedStore(store, screen), sched, observers=observers,
                                 on_drained=lambda _c, _t: drained.set())
@@ -214,9 +231,10 @@ class SipRun:
             runtime.feed(CampaignActivated(spec), sched.now())
             for code in logged_in:
                 runtime.feed(AgentLoggedIn(self.agent_ids[code]), sched.now())
+            dnc_task = asyncio.create_task(follow_dnc())
             waits = [asyncio.create_task(drained.wait()), asyncio.create_task(self._stop.wait())]
             _, pending = await asyncio.wait(waits, timeout=cfg.max_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for t in pending:
+            for t in [*pending, dnc_task]:
                 t.cancel()
             reason = "drained" if drained.is_set() else ("stopped" if self._stop.is_set() else "max_seconds")
             for code in logged_in:  # finish the calls in progress, then let the agents go
