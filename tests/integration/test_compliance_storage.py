@@ -19,6 +19,7 @@ from waihu.service.campaigns import create_campaign, spec_for
 from waihu.service.compliance_settings import set_tenant_rules, tenant_rules
 from waihu.service.contacts import merge_rows
 from waihu.service.demo import DEFAULT_START, demo_rows
+from waihu.service.directory import add_dnc
 from waihu.service.dnc import DncItem, add_entries, list_entries, remove_entries
 from waihu.service.explain import explain
 from waihu.service.keys import rotate_tenant_key
@@ -184,6 +185,9 @@ def test_set_based_queue_agrees_with_the_dialer_screen(platform: Platform) -> No
         other = create_campaign(uow, "earlier", NOW, job_type="marketing")
         uow.commit()
         add_entries(uow, [DncItem(nums[0]), DncItem(nums[1], expires_at=NOW + 7200)], NOW)
+    with platform.uow(tid) as uow:  # the API's and console's writer: the queue's prefilter must know it too
+        add_dnc(uow, nums[10], "asked on the phone", NOW)
+        uow.commit()
     for n in nums[2:10]:
         with platform.uow(tid) as uow:
             record_consent(uow, n, NOW - 60, source="web_form", scope="marketing")
@@ -203,6 +207,7 @@ def test_set_based_queue_agrees_with_the_dialer_screen(platform: Platform) -> No
         queued = {r[0]: (r[1], r[2]) for r in conn.execute(text(
             "SELECT contact_id, reason_mask, status FROM dial_queue WHERE campaign_id = :c"), {"c": cid})}
     assert res["screened"] == 12 and res["blocked"] > 0 and res["deferred"] > 0
+    assert res["by_reason"]["compliance.dnc"] == 3
     screen = load_screen(platform.engine, platform.codec.phone_hash, tid, [cid])
     with platform.uow(tid) as uow:
         spec = spec_for(create_campaign(uow, "spec-only", NOW, job_type="marketing"))

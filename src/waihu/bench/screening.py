@@ -15,15 +15,16 @@ import random
 import resource
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
+from waihu.adapters.storage.compliance_repo import add_dnc_keys
 from waihu.adapters.storage.models import CampaignContact, Cdr, Contact, ContactPhone
-from waihu.adapters.storage.models_compliance import Consent, DncEntry
+from waihu.adapters.storage.models_compliance import DNC_KEY_LEN, Consent, DncEntry
 from waihu.bootstrap import Platform
 from waihu.domain.compliance_rules import build_rules
 from waihu.domain.errors import ValidationError
@@ -72,6 +73,15 @@ class Loader:
                     if isinstance(v, str) and k.endswith("_at") and v[:2] == "20":
                         d[k] = datetime.fromisoformat(v + "+00:00")
             conn.execute(insert(table), dicts)
+
+    def keys(self, hashes: Iterable[str]) -> None:
+        """The ``dnc_keys`` prefilter of these DNC rows (as every DNC writer keeps it)."""
+        if self.raw is not None:
+            self.raw.executemany("INSERT OR IGNORE INTO dnc_keys (k) VALUES (?)",
+                                 sorted({(h[:DNC_KEY_LEN],) for h in hashes}))
+            return
+        with self.platform.engine.begin() as conn:
+            add_dnc_keys(conn, hashes)
 
     def close(self) -> None:
         if self.raw is not None:
@@ -163,6 +173,7 @@ def run_screening_bench(p: Platform, contacts: int, dnc: int, seed: int = 1) -> 
     written = 0
     for rows in _dnc_rows(dnc, listed, tid, cid, rng):
         ld.rows(DncEntry, ["phone_hash", "tenant_id", "campaign_id", "source", "expires_at", "created_at"], rows)
+        ld.keys(r[0] for r in rows)
         written += len(rows)
     ld.close()
     with p.engine.connect() as conn:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import String, cast, select
 
-from waihu.adapters.storage.compliance_repo import note_dnc_change
+from waihu.adapters.storage.compliance_repo import add_dnc_keys, note_dnc_change
 from waihu.adapters.storage.models import Agent, AuditEntry, DispositionRecord
 from waihu.adapters.storage.models_api import AgentGroup, User
 from waihu.adapters.storage.models_compliance import GLOBAL, DncEntry
@@ -132,6 +132,7 @@ def add_dnc(uow: UnitOfWork, raw: str, reason: str | None, now: float, *, source
                  created_by=uow.actor)
     uow.session.add(d)
     uow.session.flush()
+    add_dnc_keys(uow.session.connection(), [h])
     note_dnc_change(uow.session.connection(), uow.tenant_id, [h], now)
     audit(uow, "dnc.add", "dnc", h, now, scope="tenant" if not cid else f"campaign:{cid}", source=source)
     return d

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, bindparam, text
 
 from waihu.adapters.storage.models import TS
+from waihu.adapters.storage.models_compliance import DNC_KEY_LEN
 from waihu.domain.compliance import next_window_open, window_reason, zone
 from waihu.domain.compliance_rules import DAY, Reason, Rules
 from waihu.domain.timeutil import to_dt
@@ -64,6 +65,8 @@ def _zone_case(zones: list[ZoneFacts], attr: str, default: ZoneFacts, p: dict[st
         parts.append(f"WHEN :tz{i} THEN :{kind}{i}")
     p[f"{kind}_def"] = to_dt(getattr(default, attr)) if kind != "b" and getattr(default, attr) is not None \
         else getattr(default, attr)
+    if not parts:  # every callee in the tenant's own zone
+        return f":{kind}_def"
     return f"CASE COALESCE(p.timezone, :tzdef) {' '.join(parts)} ELSE :{kind}_def END"
 
 
@@ -76,13 +79,14 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
     names = [r[0] for r in conn.execute(text(
         "SELECT DISTINCT timezone FROM contact_phones WHERE tenant_id = :tid AND timezone IS NOT NULL"), p)]
     default = zone_facts(rules.timezone, rules, now)
-    zones = [zone_facts(n, rules, now) for n in sorted(names) if _known(n)]
+    zones = [zone_facts(n, rules, now) for n in sorted(names) if n != rules.timezone and _known(n)]
     lookback = max(rules.marketed_days or 0, 2) * DAY
     p.update(since=to_dt(now - lookback), roll_lo=to_dt(now - rules.rolling_seconds),
              gap_lo=to_dt(now - rules.min_gap_seconds), mkt_lo=to_dt(now - (rules.marketed_days or 0) * DAY))
     # one small table of callee facts (blind index -> reason bits, local-day call counts per zone): the
-    # DNC hits, probed in blind-index order (the tenant's numbers are scanned on (tenant_id, phone_hash),
-    # so consecutive probes land on neighbouring pages of the DNC tree), and the caps from recent CDRs
+    # DNC hits (every number of the tenant probes the small ``dnc_keys`` prefilter; only the few that
+    # may be listed read ``dnc_entries``; CROSS JOIN keeps that order on SQLite), and the caps from
+    # recent CDRs
     allz = [default, *zones]
     for i, z in enumerate(allz):
         p[f"ds{i}"] = to_dt(z.day_start)
@@ -110,9 +114,10 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
         SELECT phone_hash, SUM(bits), {sums} FROM (
           SELECT p.phone_hash AS phone_hash, MIN(CASE WHEN d.expires_at IS NULL THEN 1 ELSE 2048 END) AS bits,
                  {zero}
-          FROM (SELECT phone_hash FROM contact_phones WHERE tenant_id = :tid ORDER BY phone_hash) p
-          JOIN dnc_entries d ON d.phone_hash = p.phone_hash
-          WHERE d.tenant_id || '' IN ('', :tid) AND d.campaign_id || '' IN ('', :cid)
+          FROM contact_phones p CROSS JOIN dnc_keys dk CROSS JOIN dnc_entries d
+          WHERE p.tenant_id = :tid AND dk.k = substr(p.phone_hash, 1, {DNC_KEY_LEN})
+            AND d.phone_hash = p.phone_hash
+            AND d.tenant_id || '' IN ('', :tid) AND d.campaign_id || '' IN ('', :cid)
             AND (d.expires_at IS NULL OR d.expires_at > :now)
           GROUP BY p.phone_hash
           UNION ALL
@@ -139,8 +144,8 @@ def fill_dial_queue(conn: Connection, tenant_id: str, campaign_id: str, job_type
     if rules.max_per_day is not None:
         p["max_day"] = rules.max_per_day
         pick = " ".join(f"WHEN :tz{i} THEN sc.day{i + 1}" for i in range(len(zones)))
-        terms.append(f"CASE WHEN (CASE COALESCE(p.timezone, :tzdef) {pick} ELSE sc.day0 END) >= :max_day "
-                     "THEN 32 ELSE 0 END")
+        day = f"CASE COALESCE(p.timezone, :tzdef) {pick} ELSE sc.day0 END" if zones else "sc.day0"
+        terms.append(f"CASE WHEN ({day}) >= :max_day THEN 32 ELSE 0 END")
     opens = _zone_case(zones, "opens", default, p, "o")
     tomorrow = _zone_case(zones, "next_day_open", default, p, "n")
     join = ("campaign_contacts cc CROSS JOIN contact_phones p" if sqlite

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, null, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from waihu.adapters.storage.models import Campaign, Cdr
-from waihu.adapters.storage.models_compliance import GLOBAL, Consent, DncChange, DncEntry
+from waihu.adapters.storage.models_compliance import DNC_KEY_LEN, GLOBAL, Consent, DncChange, DncEntry, DncKey
 from waihu.domain.timeutil import opt_dt, to_dt, to_ts
 
 CHUNK = 500
+KEY_CHUNK = 10_000
 CHANGE_HASHES = 1000  # a DNC change of more numbers is signalled as "many" (every known number is read again)
 
 
@@ -100,7 +102,18 @@ def upsert_dnc(conn: Connection, rows: Sequence[dict[str, object]]) -> int:
         for k in keys:
             conn.execute(delete(DncEntry).where(k))
         conn.execute(insert(DncEntry), list(part))
+        add_dnc_keys(conn, [str(r["phone_hash"]) for r in part])
     return len(rows)
+
+
+def add_dnc_keys(conn: Connection, hashes: Iterable[str]) -> None:
+    """Keep the ``dnc_keys`` prefilter a superset of the listed numbers (call with every entry written)."""
+    keys = sorted({h[:DNC_KEY_LEN] for h in hashes})
+    if not keys:
+        return
+    ins = postgresql.insert(DncKey) if conn.dialect.name == "postgresql" else sqlite.insert(DncKey)
+    for i in range(0, len(keys), KEY_CHUNK):
+        conn.execute(ins.on_conflict_do_nothing(), [{"k": k} for k in keys[i:i + KEY_CHUNK]])
 
 
 def dnc_row(phone_hash: str, tenant_id: str, campaign_id: str, source: str, expires_at: float | None,

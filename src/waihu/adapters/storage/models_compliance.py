@@ -39,6 +39,22 @@ class DncEntry(Base):
         return self.phone_hash
 
 
+DNC_KEY_LEN = 12  # hex digits of the blind index kept in ``dnc_keys`` (48 bits)
+
+
+class DncKey(Base):
+    """A prefilter of the DNC lists: the first ``DNC_KEY_LEN`` hex digits of every blind index that
+    was ever listed (any tenant, any scope). Small (about 20 bytes a number, against about 160 for
+    an entry), so the set-based screen probes it for every contact and reads ``dnc_entries`` only
+    for the few that may be listed. A superset: removing an entry leaves its key (a stale key costs
+    one probe more, never a wrong answer); every writer of entries adds keys in its transaction.
+    """
+
+    __tablename__ = "dnc_keys"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    k: Mapped[str] = mapped_column(String(DNC_KEY_LEN), primary_key=True)
+
+
 class DncChange(Base):
     """A signal that DNC entries changed, for dialers running in other processes (append-only).
 
