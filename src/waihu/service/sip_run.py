@@ -49,6 +49,7 @@ from waihu.service.routing import RoutedLines
 from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
 
+UNREGISTER_WAIT = 3.0  # seconds the run waits at its end for carriers to confirm removed bindings
 TRACE_BATCH = 500  # signaling logs are stored in batches of this many calls
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,7 @@ class SipRun:
                 await asyncio.sleep(0.05)
         finally:
             tel.stop()
+            await asyncio.to_thread(tel.wait_unregistered, UNREGISTER_WAIT)  # bindings removed at the carriers
             store.flush()
             self._save_traces(tel)
             stack.stop()

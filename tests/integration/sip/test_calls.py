@@ -251,14 +251,15 @@ def test_register_answers_the_challenge_and_refreshes_the_binding(sip_stack: Sip
         await until(lambda: reg.ok >= 2)  # renewed before the binding ran out
         assert reg.last_ok_at is not None and reg.last_ok_at < first_expiry
         assert reg.registered and reg.expires_at is not None and reg.expires_at - sched.now() > 3000
-        tel.stop()
-        await settle(sip_stack, sched)
-        assert not reg.registered
+        tel.stop()  # removes the binding: REGISTER with expires=0
+        assert await asyncio.to_thread(tel.wait_unregistered, 10.0)
+        assert not reg.registered and reg.unregister_status == 200
 
     asyncio.run(go())
     assert registrar.wait() == 0, registrar.output()
     lines = log.read_text().split("\n")
-    assert lines[0].startswith("registered sip:alice@127.0.0.1:") and "refreshed" in lines
+    assert lines[0].startswith("registered sip:alice@127.0.0.1:") and lines[0].endswith(" Expires: 600")
+    assert "refreshed" in lines and "unregistered Expires: 0" in lines
 
 
 def test_register_with_a_wrong_password_is_reported_failed(sip_stack: SipStack, sipp: Start) -> None:

@@ -8,6 +8,7 @@ SIP thread.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -25,6 +26,8 @@ class Registration:
         self.last_status: str | None = None  # e.g. "SIP/2.0 403 Forbidden" after a failure
         self.expires_at: float | None = None  # wall-clock time the binding runs out
         self.last_ok_at: float | None = None
+        self.unregistered = threading.Event()  # set once stopped (the binding removed, or none held)
+        self.unregister_status: int | None = None  # the registrar's answer to the removal
         self._agent: Any = None
 
     def start(self) -> None:
@@ -36,10 +39,20 @@ class Registration:
         self._agent.doregister()
 
     def stop(self) -> None:
-        if self._agent is not None:
-            self._agent.stopregister()
-            self._agent = None
+        """Stop renewing; a binding held is removed (REGISTER with expires=0), so the carrier
+        stops routing to an address that no longer answers."""
+        agent, self._agent = self._agent, None
+        if agent is not None and self.registered:
+            agent.unregister(self._unregistered)
+        else:
+            if agent is not None:
+                agent.stopregister()
+            self.unregistered.set()
         self.registered = False
+
+    def _unregistered(self, status: int) -> None:
+        self.unregister_status = status
+        self.unregistered.set()
 
     def _ok(self, expires_at: Any, contact: Any, arg: Any) -> None:
         self.registered = True

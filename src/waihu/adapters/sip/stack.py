@@ -133,8 +133,35 @@ class RefreshingRegistration(SipRegistrationAgent):  # type: ignore[misc]
     """sippy's registration agent, renewing the binding before it runs out (sippy's own
     renews when it does) and reporting the binding's real expiry time to ``rok_cb``."""
 
+    on_unregistered: Callable[[int], None] | None = None  # set while removing the binding
+
+    def set_expires(self, seconds: int) -> None:
+        """The binding asked for: an ``Expires`` header (sippy does not print the Contact's param)."""
+        for h in self.rmsg.getHFs("expires"):
+            self.rmsg.removeHeader(h)
+        self.rmsg.appendHeader(SipHeader(name="expires", bodys=str(seconds)))
+
+    def unregister(self, done: Callable[[int], None]) -> None:
+        """Remove the binding (REGISTER with expires=0, a challenge answered): ``done(status)``
+        once the registrar has answered; nothing is renewed afterwards."""
+        if self.dead or self.rmsg is None:
+            done(0)
+            return
+        self.on_unregistered = done
+        self.set_expires(0)
+        self.atries = 0
+        self.doregister()
+
     def gotreply(self, resp: Any) -> None:
         if self.dead or resp.scode < 200:
+            return
+        done = self.on_unregistered
+        if done is not None:
+            if resp.scode in (401, 407) and self.atries < 3:
+                super().gotreply(resp)  # answer the challenge: REGISTER again
+                return
+            self.stopregister()
+            done(resp.scode)
             return
         if not (200 <= resp.scode < 300) or resp.reason == "Auth Failed":
             super().gotreply(resp)  # challenges, failures (and the retry 60 s later)
@@ -160,8 +187,10 @@ def registration(global_config: dict[str, Any], user: str, host: str, port: int,
     failure (it tries again 60 s later). 401/407 challenges are answered with the credentials."""
     aor = SipURL(username=user, host=host, port=port)
     contact = SipURL(username=user, host=global_config["_sip_address"], port=global_config["_sip_port"])
-    return RefreshingRegistration(global_config, aor, contact, user=user, passw=password, exp=expires,
-                                  rok_cb=on_ok, rfail_cb=on_fail, target=((host, port), "udp"))
+    agent = RefreshingRegistration(global_config, aor, contact, user=user, passw=password, exp=expires,
+                                   rok_cb=on_ok, rfail_cb=on_fail, target=((host, port), "udp"))
+    agent.set_expires(expires)
+    return agent
 
 
 def transaction_manager_class(workers: int) -> type[Any]:

@@ -7,6 +7,7 @@ scheduler, whose ``post`` is thread-safe, so the engine only ever runs on the as
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,12 @@ class SipTelephony:
 
     def stop(self) -> None:
         self.stack.call(self._stop)
+
+    def wait_unregistered(self, timeout: float) -> bool:
+        """Any thread but the SIP thread, after ``stop()``: wait (at most ``timeout`` seconds in all)
+        until every registration's binding is removed. False if one is still unanswered."""
+        deadline = time.monotonic() + timeout
+        return all(r.unregistered.wait(max(0.0, deadline - time.monotonic())) for r in self.registrations.values())
 
     def _stop(self) -> None:
         for p in self._probers:
