@@ -141,9 +141,10 @@ def answered_once(events: list[Event]) -> bool:
     return sum(isinstance(e, CallAnswered) for e in events) == 1
 
 
-def make_telephony(stack: SipStack, trunk: SipTrunk, rec: Recorder) -> tuple[SipTelephony, AsyncioScheduler]:
+def make_telephony(stack: SipStack, trunk: SipTrunk, rec: Recorder,
+                   on_trunk_state: Callable[[str, bool], None] | None = None) -> tuple[SipTelephony, AsyncioScheduler]:
     sched = AsyncioScheduler(asyncio.get_running_loop(), rec.deliver)
-    return SipTelephony(stack, [trunk], sched, sched.clock), sched
+    return SipTelephony(stack, [trunk], sched, sched.clock, on_trunk_state=on_trunk_state), sched
 
 
 def dial(call_id: str, ring_timeout: float = 10.0, number: str = "+8613912345678") -> Dial:

@@ -267,13 +267,17 @@ def test_register_with_a_wrong_password_is_reported_failed(sip_stack: SipStack, 
 
     async def go() -> None:
         rec = Recorder()
-        tel, _sched = make_telephony(sip_stack, trunk(registrar.port, username="alice", password="nope",
-                                                     register=True), rec)
+        states: list[tuple[str, bool]] = []
+        tel, _sched = make_telephony(sip_stack, trunk(registrar.port, username="alice", password="nope", register=True),
+                                     rec, on_trunk_state=lambda n, up: states.append((n, up)))
         reg = tel.registrations["carrier"]
+        assert tel.health["carrier"].usable
         tel.start()
         await until(lambda: reg.failures >= 1)
         assert not reg.registered and reg.ok == 0
         assert reg.last_status is not None and " 403 " in f"{reg.last_status} "
+        # a refused binding takes the trunk out of routing, like failed OPTIONS probes
+        assert not tel.health["carrier"].usable and states == [("carrier", False)]
         tel.stop()
 
     asyncio.run(go())

@@ -27,28 +27,46 @@ class TrunkHealth:
         self.down_after = down_after
         self.up_after = up_after
         self.on_change = on_change
-        self.up = True
+        self.up = True  # by the OPTIONS probes
+        self.registered: bool | None = None  # the REGISTER binding (None: the trunk does not register)
         self.good = 0
         self.bad = 0
         self.probes = 0
         self.last_code: int | None = None
         self._lock = threading.Lock()
 
+    @property
+    def usable(self) -> bool:
+        """Up by the probes, and registered if the trunk must register (a carrier refuses calls
+        from an address whose binding it rejected or lost)."""
+        return self.up and self.registered is not False
+
     def record(self, ok: bool, code: int | None) -> None:
         with self._lock:
+            before = self.usable
             self.probes += 1
             self.last_code = code
-            changed = False
             if ok:
                 self.good, self.bad = self.good + 1, 0
                 if not self.up and self.good >= self.up_after:
-                    self.up = changed = True
+                    self.up = True
             else:
                 self.bad, self.good = self.bad + 1, 0
                 if self.up and self.bad >= self.down_after:
-                    self.up, changed = False, True
-            state = self.up
-        if changed and self.on_change is not None:
+                    self.up = False
+            state = self.usable
+        self._tell(before, state)
+
+    def registration(self, ok: bool) -> None:
+        """The REGISTER binding was granted (or renewed), or refused."""
+        with self._lock:
+            before = self.usable
+            self.registered = ok
+            state = self.usable
+        self._tell(before, state)
+
+    def _tell(self, before: bool, state: bool) -> None:
+        if state != before and self.on_change is not None:
             self.on_change(self.name, state)
 
 

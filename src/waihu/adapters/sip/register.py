@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from waihu.adapters.sip.config import SipTrunk
@@ -17,9 +18,10 @@ from waihu.adapters.sip.stack import SipStack, registration
 
 
 class Registration:
-    def __init__(self, stack: SipStack, trunk: SipTrunk) -> None:
+    def __init__(self, stack: SipStack, trunk: SipTrunk, on_state: Callable[[bool], None] | None = None) -> None:
         self.stack = stack
         self.trunk = trunk
+        self.on_state = on_state  # the trunk's health: registered or refused
         self.registered = False
         self.ok = 0  # successful REGISTERs (the first and every refresh)
         self.failures = 0
@@ -60,8 +62,12 @@ class Registration:
         self.last_status = None
         self.expires_at = float(expires_at)
         self.last_ok_at = time.time()
+        if self.on_state is not None:
+            self.on_state(True)
 
     def _fail(self, status_line: Any, arg: Any) -> None:
         self.registered = False
         self.failures += 1
         self.last_status = str(status_line).strip()
+        if self.on_state is not None:
+            self.on_state(False)

@@ -56,7 +56,8 @@ class SipTelephony:
         self.health = {t.name: TrunkHealth(t.name, t.down_after, t.up_after, on_trunk_state) for t in trunks}
         self._probers: list[TrunkProber] = []
         # trunks that must register, by name (state readable from any thread)
-        self.registrations = {t.name: Registration(stack, t) for t in trunks if t.register and t.username}
+        self.registrations = {t.name: Registration(stack, t, self.health[t.name].registration)
+                              for t in trunks if t.register and t.username}
         self.started = 0
         self.finished = 0
 
