@@ -58,6 +58,7 @@ def _requests(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("DELETE", "/v1/webhooks/{webhook}", None), ("GET", "/v1/webhooks/{webhook}/deliveries", None),
         ("POST", "/v1/webhook-deliveries/{delivery}/replay", None),
         ("GET", "/v1/calls/{call}", None), ("GET", "/v1/cdrs/{call}", None),
+        ("GET", "/v1/cdrs/{call}/signaling", None),
     ]
 
 

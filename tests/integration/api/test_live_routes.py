@@ -88,6 +88,8 @@ def test_api_calls_go_out_on_the_tenants_trunks_with_caller_ids_and_signaling_lo
     messages = [m["message"] for m in trace["messages"]]
     assert messages[:2] == ["INVITE", "100 Trying"] and "200 OK" in messages and "ACK" in messages
     assert "BYE" in messages and trace["trunk_id"] in ("A", "B")
+    over_api = world.get(f"/v1/cdrs/{ids[0]}/signaling", t).json()  # the same log over the API
+    assert over_api == {**trace, "recorded": True}
     # the wallboard's trunk panel reads the CDRs: the trunks now show their attempts
     with world.platform.uow(t.id) as uow:
         from waihu.service.lines import trunk_status
@@ -174,6 +176,9 @@ def test_trunk_changes_reach_the_running_dialer(world: World) -> None:
     assert [rows[c]["trunk_id"] for c in (before, on_a, on_b, after)] == ["sim", "A", "B", "sim"]
     assert rows[before]["route_reason"] is None and rows[after]["route_reason"] is None
     assert traces(world, t) == 2, "calls on the default route have no signaling log, as before"
+    assert world.get(f"/v1/cdrs/{before}/signaling", t).json() == {
+        "call_id": before, "trunk_id": "sim", "recorded": False, "messages": []}
+    assert world.get(f"/v1/cdrs/{on_a}/signaling", t).json()["recorded"] is True
 
 
 def test_a_tenant_without_trunks_dials_as_before(world: World) -> None:

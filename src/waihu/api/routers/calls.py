@@ -14,9 +14,10 @@ from pydantic import BaseModel, Field
 
 from waihu.api.deps import Ctx, PageParams, need, page_params
 from waihu.api.schemas import Page, Strict, page
-from waihu.domain.errors import Forbidden
+from waihu.domain.errors import Forbidden, NotFound
 from waihu.service import calls_query as cq
 from waihu.service.cdrs import COLUMNS, export_cdrs
+from waihu.service.lines_runtime import call_trace
 from waihu.service.outbound import OutboundRequest, request_call
 
 router = APIRouter(prefix="/v1")
@@ -175,3 +176,28 @@ def cdr_get(call_id: str, ctx: Ctx = need("cdr.read")) -> dict[str, Any]:
     with ctx.uow() as uow:
         return cq.cdr_dict(uow, cq.get_cdr(uow, call_id, ctx.own_agent if ctx.self_scoped else None),
                            ctx.can("contacts.read_pii"))
+
+
+class SignalingMessage(BaseModel):
+    t: float = Field(description="seconds since the first message / 距第一条消息的秒数")
+    direction: str = Field(description="sent | received")
+    message: str = Field(description="SIP request or response, e.g. INVITE, 183 Session Progress")
+
+
+class SignalingOut(BaseModel):
+    call_id: str
+    trunk_id: str | None
+    recorded: bool = Field(description="False when no signaling log was kept for this call (simulated without "
+                                       "trunks, or past retention) / 未保存信令日志时为 false")
+    messages: list[SignalingMessage]
+
+
+@router.get("/cdrs/{call_id}/signaling", response_model=SignalingOut, tags=["cdrs"])
+def cdr_signaling(call_id: str, ctx: Ctx = need("cdr.read")) -> dict[str, Any]:
+    """The SIP messages behind one dial attempt (why a call was lost), as `waihu call trace` shows them."""
+    with ctx.uow() as uow:
+        cdr = cq.get_cdr(uow, call_id, ctx.own_agent if ctx.self_scoped else None)  # 404 unless visible
+        try:
+            return {**call_trace(uow, call_id), "recorded": True}
+        except NotFound:
+            return {"call_id": call_id, "trunk_id": cdr.trunk_id, "recorded": False, "messages": []}
