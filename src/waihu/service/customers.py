@@ -28,6 +28,7 @@ from waihu.numbering import NumberInfo, normalize
 from waihu.service.accounts import iso
 from waihu.service.contacts import open_fields, seal_fields
 from waihu.service.paging import paginate
+from waihu.service.privacy import erase_record
 from waihu.service.tenants import audit
 
 
@@ -146,13 +147,13 @@ def update(uow: UnitOfWork, c: Contact, changes: dict[str, Any], now: float) -> 
 
 
 def erase(uow: UnitOfWork, c: Contact, now: float) -> None:
-    """Delete the customer record and its numbers (CDRs keep only the ids and the blind index)."""
-    tid = uow.tenant_id
-    uow.session.execute(delete(ContactPhone).where(ContactPhone.contact_id == c.id, ContactPhone.tenant_id == tid))
+    """Erase the person's data as ``waihu contact erase`` does (numbers, consent evidence, notes,
+    fields), then remove the record itself and its campaign memberships (CDRs keep only the ids
+    and the blind index)."""
+    erase_record(uow, c, now)
     uow.session.execute(delete(CampaignContact).where(CampaignContact.contact_id == c.id,
-                                                      CampaignContact.tenant_id == tid))
+                                                      CampaignContact.tenant_id == uow.tenant_id))
     uow.session.delete(c)
-    audit(uow, "contact.erase", "contact", c.id, now)
 
 
 def history(uow: UnitOfWork, c: Contact) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, update
 
 from waihu.adapters.storage import report_rollup
-from waihu.adapters.storage.models import CampaignContact, ContactPhone, DispositionRecord
+from waihu.adapters.storage.models import CampaignContact, Contact, ContactPhone, DispositionRecord
 from waihu.adapters.storage.models_compliance import Consent
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.campaigns import ContactState, JobType
@@ -66,7 +66,15 @@ def revoke_consent(uow: UnitOfWork, ref: str, now: float, default_region: str = 
 
 def erase_contact(uow: UnitOfWork, ref: str, now: float, default_region: str = "CN") -> dict[str, Any]:
     """Delete a person's data; keep anonymised statistics (CDRs, counters). Returns what was removed."""
-    contact = find_contact(uow, ref, default_region)
+    done = erase_record(uow, find_contact(uow, ref, default_region), now)
+    uow.commit()
+    return done
+
+
+def erase_record(uow: UnitOfWork, contact: Contact, now: float) -> dict[str, Any]:
+    """The one erasure of a person (CLI, API, console): their numbers, consent evidence, notes
+    and custom fields go; the record stays as an anonymous id so CDRs and counters still add up;
+    pending campaign memberships end as ``erased``. Audited; the caller commits."""
     s, tid, cid = uow.session, uow.tenant_id, contact.id
     rollup = report_rollup.Tracker.begin(s.connection(), tid, contacts=[cid]) if contact.tags else None
     phones = s.execute(delete(ContactPhone).where(ContactPhone.tenant_id == tid, ContactPhone.contact_id == cid))
@@ -90,7 +98,6 @@ def erase_contact(uow: UnitOfWork, ref: str, now: float, default_region: str = "
     done = {"contact_id": cid, "numbers": int(phones.rowcount or 0),  # type: ignore[attr-defined]
             "consents": int(consents.rowcount or 0)}  # type: ignore[attr-defined]
     audit(uow, "contact.erase", "contact", cid, now, **{k: v for k, v in done.items() if k != "contact_id"})
-    uow.commit()
     return done
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 
+from sqlalchemy import select
 from tests.apitools import World, error_code
+
+from waihu.adapters.storage.models import DispositionRecord
+from waihu.adapters.storage.models_compliance import Consent
+from waihu.domain.timeutil import to_dt
+from waihu.service.privacy import record_consent
 
 
 def test_pagination_filter_sort_convention(world: World) -> None:
@@ -53,8 +59,17 @@ def test_contacts_masking_search_history_and_erase(world: World) -> None:
     assert h["contact_id"] == cid and h["calls"] == []
     # an agent sees only assigned contacts
     assert world.get(f"/v1/contacts/{cid}", t, "agent").status_code == 404
+    with world.platform.uow(t.id) as uow:  # consent evidence and an agent's note about the person
+        record_consent(uow, "+8613800138000", world.clock.now(), source="web_form", evidence="王五 signed form 17")
+        uow.session.add(DispositionRecord(id="d-erase", tenant_id=t.id, call_id="x-erase", campaign_id="k",
+                                          contact_id=cid, agent_id="a1", code="callback", note="王五: call his wife",
+                                          set_at=to_dt(world.clock.now())))
+        uow.commit()
     assert world.client.delete(f"/v1/contacts/{cid}", headers=t.h()).status_code == 204
     assert world.get(f"/v1/contacts/{cid}", t).status_code == 404
+    with world.platform.uow(t.id) as uow:  # the API erases as `waihu contact erase` does
+        assert uow.session.scalars(select(Consent).where(Consent.contact_id == cid)).all() == []
+        assert uow.session.get(DispositionRecord, "d-erase").note is None
 
 
 def test_import_upload_reports_rows(world: World) -> None:
