@@ -79,6 +79,15 @@ def line_room(snap: PacingSnapshot) -> int:
     return max(0, snap.max_lines - snap.lines_in_use)
 
 
+GUARD_SLACK = 1.0  # abandons over target x answered before the guard holds (the first one is always "over")
+
+
+def over_target(snap: PacingSnapshot) -> bool:
+    """The campaign's abandons so far have reached its target: dialing must risk no more until
+    enough calls are answered (the hard guard under every strategy's own control)."""
+    return snap.abandoned > 0 and snap.abandoned >= snap.abandon_target * snap.answered + GUARD_SLACK
+
+
 class PowerPacer:
     """A fixed number of lines per ready agent (``ratio`` 1.0 is progressive without reservation)."""
 
@@ -92,8 +101,11 @@ class PowerPacer:
         return None
 
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
-        want = int(snap.ready * self.ratio + 1e-9)
+        # the abandon target holds for this strategy too: at 0%, or once the campaign's abandons
+        # reach the target, one line per ready agent (no answered call can then wait)
+        ratio = 1.0 if snap.abandon_target <= 0 or over_target(snap) else self.ratio
+        want = int(snap.ready * ratio + 1e-9)
         n = max(0, want - len(snap.ringing_since) - snap.waiting)
         n = min(n, line_room(snap))
         return PacingDecision(n, {"ready": snap.ready, "ringing": len(snap.ringing_since),
-                                  "ratio": self.ratio})
+                                  "ratio": ratio})

@@ -47,7 +47,7 @@ def test_never_beyond_the_line_limit(name: str, seed: int, ready: int, talking: 
         assert d.calls <= max(0, max_lines - snap.lines_in_use) + d.cancel
     else:
         assert d.cancel == 0
-    if target == 0.0 and name in ("predictive", "vicidial_adaptive"):
+    if target == 0.0 and name in ("predictive", "vicidial_adaptive", "power"):
         assert d.calls <= max(0, ready - len(ringing) - waiting)
 
 

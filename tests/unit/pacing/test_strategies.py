@@ -22,6 +22,10 @@ K = ObservationKind
     (1.5, {"ready": 3}, 4),
     (2.0, {"ready": 0, "talking": (10.0,)}, 0),
     (2.0, {"ready": 3, "max_lines": 4}, 3),  # one of the four lines is in use below
+    (2.0, {"ready": 3, "target": 0.0}, 3),  # a 0% target: one line per ready agent, nothing risked
+    (2.0, {"ready": 3, "answered": 100, "abandoned": 3}, 6),  # 3 < 3% x 100 + 1: not over the target yet
+    (2.0, {"ready": 3, "answered": 100, "abandoned": 4}, 3),  # 4 >= 3 + 1: the guard holds
+    (2.0, {"ready": 3, "answered": 200, "abandoned": 4}, 6),  # enough answers since: the ratio again
 ])
 def test_power(ratio: float, kw: dict[str, object], calls: int) -> None:
     snap = snapshot(**kw)  # type: ignore[arg-type]
