@@ -42,6 +42,13 @@ def test_campaign_flow(waihu, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert connected and all(r["disposition"] for r in connected), "connected calls carry their disposition"
     full = waihu("cdr", "export", "--campaign", "autumn", "--unmasked").stdout
     assert any(n in full for n in NUMBERS)
+    # more contacts later, the same seed again: a run of its own, nothing collides with the first
+    more = tmp_path / "more.csv"
+    more.write_text("phone\n13912349990\n13912349991\n", encoding="utf-8")
+    assert last_json(waihu("import", "contacts", str(more), "--campaign", "autumn", "--json").stdout)["imported"] == 2
+    assert last_json(waihu("campaign", "start", "autumn", "--json").stdout)["state"] == "running"
+    again = last_json(waihu("campaign", "run", "autumn", "--agents", "3", "--seed", "5", "--json").stdout)
+    assert again["state"] == "completed" and again["contacts_pending"] == 0 and again["cdrs"] > done["cdrs"]
 
 
 def test_predictive_campaign_pacing_log_and_cdr_abandon_rate(waihu, db_url: str) -> None:  # type: ignore[no-untyped-def]

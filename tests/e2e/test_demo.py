@@ -31,6 +31,18 @@ def test_demo_contract_and_determinism(db_url: str, tmp_path: Path) -> None:
     assert strip(a) == strip(b)
 
 
+def test_demo_runs_again_on_the_same_database(db_url: str) -> None:
+    """The README's first command, twice: the second run is a campaign of its own, nothing collides."""
+    args = ["demo", "--agents", "3", "--contacts", "40", "--seed", "5", "--json"]
+    first = last_json(run_waihu(*args, db=db_url).stdout)
+    second = last_json(run_waihu(*args, db=db_url).stdout)
+    assert (first["campaign"], second["campaign"]) == ("demo-progressive-seed5", "demo-progressive-seed5-2")
+    assert second["campaign_id"] != first["campaign_id"] and second["contacts_pending"] == 0
+    assert second["cdrs"] == second["attempts"]
+    # the same numbers were called by the first campaign the same morning: the daily cap holds some
+    assert second["held_by_reason"].get("compliance.daily_cap", 0) > 0
+
+
 def test_demo_preview_mode_finishes_every_contact(db_url: str) -> None:
     doc = last_json(run_waihu("demo", "--agents", "3", "--contacts", "60", "--mode", "preview", "--seed", "3",
                               "--json", db=db_url).stdout)

@@ -17,7 +17,7 @@ from waihu.adapters.simnet.loop import VirtualLoop
 from waihu.adapters.simnet.model import AgentModel, CalleeModel, Draws
 from waihu.adapters.simnet.network import SimNetwork
 from waihu.adapters.storage.dialer_store import SqlDialerStore
-from waihu.adapters.storage.models import Agent, AgentSession, CampaignContact
+from waihu.adapters.storage.models import Agent, AgentSession, AuditEntry, CampaignContact
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState, ContactState, Disposition
@@ -52,7 +52,7 @@ from waihu.service.lines_runtime import routed_simulation, save_traces
 from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
 from waihu.service.summary import campaign_summary
-from waihu.service.tenants import ensure_tenant
+from waihu.service.tenants import audit, ensure_tenant, find_tenant
 
 DEFAULT_START = datetime.fromisoformat("2026-01-05T09:00:00+08:00").timestamp()  # a Monday, 09:00 Shanghai
 MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152",
@@ -103,8 +103,10 @@ def on_shift(t: float, shift: tuple[str, str], tz: str) -> bool:
     return not next_shift_change(t, shift, tz)[1]
 
 
-def seeded_ids(seed: int) -> Callable[[], str]:
-    rng = random.Random(f"{seed}:ids")
+def seeded_ids(seed: int, salt: str = "") -> Callable[[], str]:
+    """Record ids drawn from the seed (the same run gives the same ids on a fresh database); a
+    ``salt`` names a later run on the same database, so its ids differ from the earlier ones'."""
+    rng = random.Random(f"{seed}:ids{':' + salt if salt else ''}")
     return lambda: uuid.UUID(int=rng.getrandbits(128), version=4).hex
 
 
@@ -138,16 +140,20 @@ def run_demo(platform: Platform, cfg: DemoConfig,
              progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
     if cfg.agents < 1 or cfg.contacts < 1:
         raise ValidationError("demo.invalid_size", "the demo needs at least one agent and one contact")
-    new_id = seeded_ids(cfg.seed)
     start = cfg.start
+    base = f"demo-{cfg.mode}-seed{cfg.seed}"
+    name, n = base, 1
+    with platform.uow("") as uow:  # a demo run again on the same database is its own campaign
+        known = find_tenant(uow, cfg.tenant.strip())
+        if known is not None:
+            uow.tenant_id = known
+            while find_campaign(uow, name) is not None:
+                n += 1
+                name = f"{base}-{n}"
+    new_id = seeded_ids(cfg.seed, "" if n == 1 else name)
     with platform.uow("") as uow:
         uow.new_id = new_id
         tid = ensure_tenant(uow, cfg.tenant, start)
-        base = f"demo-{cfg.mode}-seed{cfg.seed}"
-        name, n = base, 1
-        while find_campaign(uow, name) is not None:
-            n += 1
-            name = f"{base}-{n}"
         campaign = create_campaign(uow, name, start, job_type="marketing", mode=cfg.mode)
         merge_rows(uow, demo_rows(cfg.contacts, cfg.seed), start, campaign_id=campaign.id, filename="demo")
         agent_ids = simulated_agents(uow, cfg.agents, start, new_id)
@@ -179,11 +185,16 @@ def simulated_agents(uow: UnitOfWork, count: int, now: float, new_id: Callable[[
 def run_campaign_simulated(platform: Platform, tid: str, name: str, cfg: DemoConfig,
                            progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
     """Dial a running campaign on the simulated network with simulated agents (virtual time)."""
-    new_id = seeded_ids(cfg.seed)
     with platform.uow(tid) as uow:
         c = get_campaign(uow, name)
         if c.state != CampaignState.RUNNING.value:
             raise Conflict("campaign.not_running", "start the campaign first (waihu campaign start)")
+        runs = int(uow.session.scalar(select(func.count()).where(  # earlier runs of it, on this database
+            AuditEntry.tenant_id == tid, AuditEntry.action == "campaign.simulated_run",
+            AuditEntry.object_id == c.id)) or 0)
+        new_id = seeded_ids(cfg.seed, f"{c.id}:{runs}" if runs else "")
+        uow.new_id = new_id
+        audit(uow, "campaign.simulated_run", "campaign", c.id, cfg.start, seed=cfg.seed, agents=cfg.agents)
         agent_ids = simulated_agents(uow, cfg.agents, cfg.start, new_id)
         spec = spec_for(c)
         disps = dispositions_of(c)
