@@ -108,3 +108,37 @@ def test_status_and_usage_come_from_the_tenants_cdrs(platform: Any) -> None:
     t2 = tenant(platform, "two")
     with platform.uow(t2) as uow:
         assert trunk_status(uow, NOW) == []
+
+
+def test_caller_id_daily_caps_hold_across_runs(platform: Any) -> None:
+    from sqlalchemy import func, select
+
+    from waihu.service.campaigns import transition
+    from waihu.service.contacts import merge_rows
+    from waihu.service.demo import DEFAULT_START, DemoConfig, demo_rows, run_campaign_simulated
+
+    t = tenant(platform, "caps")
+    with platform.uow(t) as uow:
+        add_trunk(uow, DEFAULT_START, name="A", capacity=100, cps=10)
+        add_caller_ids(uow, DEFAULT_START, [{"number": "13700000001", "daily_cap": "3", "default": "yes",
+                                             "max_concurrent": "5"}])
+        c = create_campaign(uow, "c1", DEFAULT_START, job_type="service")
+        merge_rows(uow, demo_rows(30, 1), DEFAULT_START, campaign_id=c.id, filename="x")
+        transition(uow, c, "start", DEFAULT_START)
+        uow.commit()
+
+    def shown() -> int:
+        with platform.uow(t) as uow:
+            return int(uow.session.scalar(select(func.count()).select_from(Cdr).where(
+                Cdr.tenant_id == t, Cdr.caller_id == "+8613700000001")) or 0)
+
+    run_campaign_simulated(platform, t, "c1", DemoConfig(agents=2, seed=1, tenant="caps", hours=3))
+    assert shown() == 3  # the daily cap
+    # new contacts, and a second run the same afternoon (a restart, another process): it starts
+    # from today's CDRs, so the number stays at its cap
+    later = DEFAULT_START + 4 * 3600
+    with platform.uow(t) as uow:
+        merge_rows(uow, demo_rows(10, 2), later, campaign_id=c.id, filename="y")
+        uow.commit()
+    run_campaign_simulated(platform, t, "c1", DemoConfig(agents=2, seed=2, tenant="caps", hours=2, start=later))
+    assert shown() == 3

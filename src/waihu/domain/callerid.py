@@ -12,6 +12,7 @@ number; a second one takes it offline.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -109,6 +110,21 @@ class CallerIdPool:
     def add(self, cid: CallerId) -> None:
         cid.validate()
         self.numbers[cid.number_id] = cid
+
+    def day_start(self, now: float) -> float:
+        """When today began, in the pool's local time."""
+        return (now + self.utc_offset) // 86400 * 86400 - self.utc_offset
+
+    def prime(self, now: float, used: dict[str, int], shown: Iterable[tuple[str, str]]) -> None:
+        """Start today's counts from the calls already placed today (from CDRs: number id ->
+        attempts, and (callee key, number id) pairs), so that the daily caps and the once-a-day
+        rule hold across restarts and runs."""
+        self._roll_day(now)
+        for number_id, k in used.items():
+            n = self.numbers.get(number_id)
+            if n is not None:
+                n.used_today = max(n.used_today, k)
+        self._shown.update(shown)
 
     def _roll_day(self, now: float) -> None:
         day = int((now + self.utc_offset) // 86400)

@@ -20,12 +20,14 @@ from sqlalchemy import select
 from waihu.adapters.simnet.network import SimNetwork
 from waihu.adapters.simnet.trunked import TrunkedNetwork
 from waihu.adapters.simnet.trunks import SimTrunk
+from waihu.adapters.storage.models import Cdr
 from waihu.adapters.storage.models_routing import CallSignaling
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.callerid import CallerId, CallerIdPool, CallerIdStatus, NumberType
 from waihu.domain.calls import LossCause
 from waihu.domain.errors import NotFound
 from waihu.domain.routing import Router, RoutingPolicy
+from waihu.domain.timeutil import to_dt
 from waihu.domain.trunks import Trunk
 from waihu.ports import NumberStatusProvider
 from waihu.service.lines import to_domain, visible_caller_ids, visible_trunks
@@ -80,6 +82,25 @@ def build_lines(trunks: list[Trunk], cids: list[CallerId], seed: int,
     return RoutedLines(Router(trunks, RoutingPolicy(), seed=seed), pool, number_status=number_status)
 
 
+def prime_caller_ids(uow: UnitOfWork, lines: RoutedLines, now: float) -> None:
+    """Today's use of the pool's caller IDs, from the CDRs (every tenant's: a platform number is
+    shared), so that a new run or a restart keeps the daily caps and never shows a number to the
+    same callee twice in a day."""
+    pool = lines.pool
+    if pool is None or not pool.numbers:
+        return
+    by_display = {n.display: nid for nid, n in pool.numbers.items()}
+    used: dict[str, int] = {}
+    shown: set[tuple[str, str]] = set()
+    rows = uow.session.execute(select(Cdr.caller_id, Cdr.phone_id).where(
+        Cdr.caller_id.in_(sorted(by_display)), Cdr.dial_at >= to_dt(pool.day_start(now)), Cdr.dial_at <= to_dt(now)))
+    for display, phone_id in rows:
+        nid = by_display[str(display)]
+        used[nid] = used.get(nid, 0) + 1
+        shown.add((phone_id, nid))
+    pool.prime(now, used, shown)
+
+
 def trunked_network(trunks: list[Trunk], base: SimNetwork, start: float, seed: int,
                     line_model: LineModel = default_line) -> TrunkedNetwork:
     return TrunkedNetwork(base, {t.trunk_id: line_model(t) for t in trunks}, start, seed)
@@ -92,6 +113,7 @@ def routed_simulation(uow: UnitOfWork, base: SimNetwork, start: float, seed: int
     if not trunks:
         return None
     lines = build_lines(trunks, cids, seed, base)
+    prime_caller_ids(uow, lines, start)
     return RoutedSimulation(lines, trunked_network(trunks, base, start, seed, line_model))
 
 

@@ -27,7 +27,14 @@ from waihu.domain.errors import WaihuError
 from waihu.domain.messages import Event
 from waihu.service.campaigns import dispositions_of, spec_for
 from waihu.service.dnc_follow import DncFollower
-from waihu.service.lines_runtime import LineModel, build_lines, default_line, lines_of, lines_signature
+from waihu.service.lines_runtime import (
+    LineModel,
+    build_lines,
+    default_line,
+    lines_of,
+    lines_signature,
+    prime_caller_ids,
+)
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
 from waihu.service.routing import RoutedLines
@@ -98,11 +105,13 @@ class LiveHost:
         with self.platform.uow(tenant_id) as uow:
             sig = lines_signature(uow)
             trunks, cids = lines_of(uow)
+            fresh = bool(trunks) and t.lines is None
+            if fresh:  # today's caller-ID use so far (CDRs) counts against the caps
+                first = next(iter(t.lanes.values()))
+                t.lines = build_lines(trunks, cids, self.seed, number_status=first.network)
+                prime_caller_ids(uow, t.lines, now)
         t.lines_sig = sig
-        if trunks and t.lines is None:
-            first = next(iter(t.lanes.values()))
-            t.lines = build_lines(trunks, cids, self.seed, number_status=first.network)
-        elif trunks and t.lines is not None:
+        if trunks and not fresh and t.lines is not None:
             t.lines.reconfigure(trunks, cids)
         for lane in t.lanes.values():
             lane.use_lines(t.lines if trunks else None, trunks, now)

@@ -44,7 +44,7 @@ from waihu.service.campaigns import find_campaign, spec_for
 from waihu.service.directory import create_agent
 from waihu.service.dnc_follow import DNC_EVERY, DncFollower
 from waihu.service.lines import visible_trunks
-from waihu.service.lines_runtime import build_lines, lines_of
+from waihu.service.lines_runtime import build_lines, lines_of, prime_caller_ids
 from waihu.service.routing import RoutedLines
 from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
@@ -182,6 +182,8 @@ class SipRun:
         if db_trunks:
             by_name = {t.name: t.trunk_id for t in db_trunks}
             lines = build_lines(db_trunks, cids, seed=1)
+            with p.uow(tid) as uow:
+                prime_caller_ids(uow, lines, sched.now())
             sip_trunks = [dataclasses.replace(t, name=by_name[t.name]) for t in cfg.trunks]
         else:
             sip_trunks = list(cfg.trunks)
