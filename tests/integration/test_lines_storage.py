@@ -142,3 +142,34 @@ def test_caller_id_daily_caps_hold_across_runs(platform: Any) -> None:
         uow.commit()
     run_campaign_simulated(platform, t, "c1", DemoConfig(agents=2, seed=2, tenant="caps", hours=2, start=later))
     assert shown() == 3
+
+
+def test_platform_lines_are_resold_to_several_tenants_and_taken_back(platform: Any) -> None:
+    from waihu.service.lines import assign_platform_caller_id, assign_platform_trunk, visible_caller_ids
+
+    a, b, c = tenant(platform, "a"), tenant(platform, "b"), tenant(platform, "c")
+    with platform.uow(a) as uow:
+        add_trunk(uow, NOW, name="P", capacity=50, cps=5, platform=True)
+        add_trunk(uow, NOW, name="OWN", capacity=5, cps=1)
+        add_caller_ids(uow, NOW, [{"number": "13700000001"}], platform=True)
+        uow.commit()
+    with platform.uow(b) as uow:
+        assert [t.name for t in visible_trunks(uow)] == []
+        assert assign_platform_trunk(uow, NOW, "P")["assigned"] is True
+        assign_platform_trunk(uow, NOW, "P")  # again: nothing changes
+        assign_platform_caller_id(uow, NOW, "+8613700000001")
+        with pytest.raises(NotFound):
+            assign_platform_trunk(uow, NOW, "OWN")  # a tenant's own trunk is not the platform's to resell
+        uow.commit()
+    with platform.uow(b) as uow:
+        assert [t.name for t in visible_trunks(uow)] == ["P"]
+        assert [r.number for r in visible_caller_ids(uow)] == ["+8613700000001"]
+    with platform.uow(c) as uow:
+        assert visible_trunks(uow) == [] and visible_caller_ids(uow) == []
+    with platform.uow(b) as uow:
+        assign_platform_trunk(uow, NOW, "P", remove=True)
+        uow.commit()
+    with platform.uow(b) as uow:
+        assert visible_trunks(uow) == []
+    with platform.uow(a) as uow:
+        assert sorted(t.name for t in visible_trunks(uow)) == ["OWN", "P"]

@@ -11,7 +11,13 @@ from rich.table import Table
 
 from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, print_json, tenant_id
 from waihu.domain.errors import ValidationError
-from waihu.service.lines import add_caller_ids, caller_id_doc, mark_caller_id, visible_caller_ids
+from waihu.service.lines import (
+    add_caller_ids,
+    assign_platform_caller_id,
+    caller_id_doc,
+    mark_caller_id,
+    visible_caller_ids,
+)
 
 app = typer.Typer(help="Caller-ID pool. / 外显号码池。", no_args_is_help=True)
 
@@ -79,6 +85,25 @@ def import_(
             docs = add_caller_ids(uow, p.clock.now(), entries, platform=owned_by_platform, first_row=2)
             uow.commit()
     _print(docs, as_json)
+
+
+@app.command("assign")
+def assign(
+    number: str = typer.Argument(..., help="A platform caller ID. / 平台外显号码。"),
+    remove: bool = typer.Option(False, "--remove", help="Take it back from the tenant. / 从租户收回。"),
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Assign a platform caller ID to a tenant, or take it back. / 将平台外显号码分配给租户或收回。"""
+    with errors(as_json):
+        p = platform(database_url)
+        tid = tenant_id(p, tenant)
+        with p.uow(tid) as uow:
+            doc = assign_platform_caller_id(uow, p.clock.now(), number, remove=remove)
+            uow.commit()
+    if as_json:
+        print_json(doc)
+    else:
+        out.print(f"{doc['number']} {'taken back / 已收回' if remove else 'assigned / 已分配'}")
 
 
 @app.command("list")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, print_json, tenant_id
 from waihu.domain.errors import ValidationError
-from waihu.service.lines import add_trunk, trunk_doc, trunk_status, visible_trunks
+from waihu.service.lines import add_trunk, assign_platform_trunk, trunk_doc, trunk_status, visible_trunks
 
 app = typer.Typer(help="Carrier lines (trunks). / 线路（中继）。", no_args_is_help=True)
 
@@ -63,6 +63,25 @@ def add(
         print_json(doc)
     else:
         out.print(f"trunk {doc['name']} added / 已添加线路")
+
+
+@app.command("assign")
+def assign(
+    name: str = typer.Argument(..., help="A platform trunk's name. / 平台线路名称。"),
+    remove: bool = typer.Option(False, "--remove", help="Take it back from the tenant. / 从租户收回。"),
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Assign a platform trunk to a tenant (resell it), or take it back. / 将平台线路分配给租户或收回。"""
+    with errors(as_json):
+        p = platform(database_url)
+        tid = tenant_id(p, tenant)
+        with p.uow(tid) as uow:
+            doc = assign_platform_trunk(uow, p.clock.now(), name, remove=remove)
+            uow.commit()
+    if as_json:
+        print_json(doc)
+    else:
+        out.print(f"trunk {doc['name']} {'taken back / 已收回' if remove else 'assigned / 已分配'}")
 
 
 @app.command("list")

@@ -281,3 +281,37 @@ def set_caller_id_status(uow: UnitOfWork, now: float, number: str | CallerIdRow,
         row.spam_marks = 0
     audit(uow, f"caller_id.{action}", "caller_id", row.id, now, status=row.status)
     return caller_id_doc(row)
+
+
+# ------------------------------------------------------------------ platform lines resold to tenants
+def assign_platform_trunk(uow: UnitOfWork, now: float, name: str, *, remove: bool = False) -> dict[str, Any]:
+    """Assign a platform trunk to the unit of work's tenant (a SaaS vendor reselling its lines),
+    or take it back with ``remove``. Idempotent; audited. Returns the trunk as the tenant sees it."""
+    row = uow.session.scalars(select(TrunkRow).where(TrunkRow.owner_key == PLATFORM, TrunkRow.name == name)).first()
+    if row is None:
+        raise NotFound("trunk.not_found", "no platform trunk of that name")
+    _assign(uow, now, TrunkAssignment, {"trunk_id": row.id, "tenant_id": uow.tenant_id}, "trunk", row.id, remove)
+    return {**trunk_doc(row), "assigned": not remove}
+
+
+def assign_platform_caller_id(uow: UnitOfWork, now: float, number: str, *, remove: bool = False) -> dict[str, Any]:
+    """As ``assign_platform_trunk``, for a platform caller ID (by number)."""
+    e164 = normalize(str(number)).phone.e164
+    row = uow.session.scalars(select(CallerIdRow).where(CallerIdRow.owner_key == PLATFORM,
+                                                        CallerIdRow.number == e164)).first()
+    if row is None:
+        raise NotFound("caller_id.not_found", "no platform caller ID with that number")
+    _assign(uow, now, CallerIdAssignment, {"caller_id": row.id, "tenant_id": uow.tenant_id}, "caller_id", row.id,
+            remove)
+    return {"number": row.number, "owner": "platform", "assigned": not remove}
+
+
+def _assign(uow: UnitOfWork, now: float, model: type[TrunkAssignment] | type[CallerIdAssignment],
+            key: dict[str, str], kind: str, object_id: str, remove: bool) -> None:
+    held = uow.session.get(model, key)
+    if remove and held is not None:
+        uow.session.delete(held)
+    elif not remove and held is None:
+        uow.session.add(model(**key, assigned_at=to_dt(now)))
+    audit(uow, f"{kind}.unassign" if remove else f"{kind}.assign", kind, object_id, now,
+          changed=(held is not None) == remove)
