@@ -73,6 +73,6 @@ def purge_cmd(
             docs = purge_all(p, p.clock.now(), dry_run=dry_run)
         else:
             tid = tenant_id(p, tenant)
-            with p.uow(tid, actor="cli") as uow:
+            with p.uow(tid, actor="local-operator") as uow:
                 docs = [purge(uow, p.clock.now(), dry_run=dry_run)]
     print_json({"tenants": docs}) if as_json else out.print(docs)

@@ -34,6 +34,8 @@ def contacts(
     campaign: str | None = typer.Option(None, "--campaign", help="Add the contacts to this campaign. / 加入外呼任务。"),
     strict: bool = typer.Option(False, "--strict", help="Import nothing if any row is bad. / 有错误行则全部不导入。"),
     encoding: str | None = typer.Option(None, "--encoding", help="Force the CSV encoding. / 指定 CSV 编码。"),
+    sheet: str | None = typer.Option(None, "--sheet",
+                                     help="XLSX worksheet to read (default: the first). / 读取的工作表（默认第一个）。"),
     column: list[str] = typer.Option([], "--column", help="FIELD=HEADER: map a column. / 指定列映射。"),
     as_json: bool = JsonOpt,
     tenant: str | None = TenantOpt,
@@ -47,7 +49,8 @@ def contacts(
         tid = tenant_id(p, tenant)
         with p.uow(tid) as uow:
             result = import_file(uow, file, p.clock.now(), campaign=campaign, strict=strict, encoding=encoding,
-                                 column_overrides=overrides or None, default_region=p.settings.default_region)
+                                 column_overrides=overrides or None, default_region=p.settings.default_region,
+                                 sheet=sheet)
     except StrictImportRejected as e:
         fail(e, as_json, extra={**empty, "rejected": [d.as_dict() for d in e.details]})
         return

@@ -52,7 +52,7 @@ def tenant_create(
     from waihu.service.accounts import create_tenant
 
     p = platform(database_url)
-    with errors(as_json), p.uow("", actor="cli") as uow:
+    with errors(as_json), p.uow("", actor="local-operator") as uow:
         t, token = create_tenant(uow, name, p.clock.now(), timezone=timezone)
         uow.commit()
         if as_json:
@@ -77,7 +77,7 @@ def user_create(
     from waihu.service.tenants import find_tenant
 
     p = platform(database_url)
-    with errors(as_json), p.uow("", actor="cli") as uow:
+    with errors(as_json), p.uow("", actor="local-operator") as uow:
         tid = ""
         if tenant is not None:
             tid = find_tenant(uow, tenant) or ""

@@ -17,14 +17,14 @@ class StrictImportRejected(ValidationError):
 
 def import_file(uow: UnitOfWork, path: Path, now: float, *, campaign: str | None = None, strict: bool = False,
                 encoding: str | None = None, column_overrides: dict[str, str] | None = None,
-                default_region: str = "CN") -> ImportOutcome:
+                default_region: str = "CN", sheet: str | None = None) -> ImportOutcome:
     """Import contacts; commits the valid rows together, or nothing at all.
 
     File-level problems (missing, empty, unreadable, no phone column) raise ``ValidationError``
     before anything is written.
     """
     campaign_id = get_campaign(uow, campaign).id if campaign is not None else None
-    parsed = parse_contact_file(path, encoding=encoding, column_overrides=column_overrides,
+    parsed = parse_contact_file(path, encoding=encoding, sheet=sheet, column_overrides=column_overrides,
                                 default_region=default_region)
     if strict and parsed.rejected:
         raise StrictImportRejected("import.strict_rejected",

@@ -133,7 +133,7 @@ class SipRun:
     def prepare(self) -> None:
         """Check the campaign, the agents and the trunks; create missing agents. Nothing is dialled."""
         now = self.platform.clock.now()
-        with self.platform.uow(self.tenant_id, actor="cli:run") as uow:
+        with self.platform.uow(self.tenant_id, actor="local-operator:run") as uow:
             c = find_campaign(uow, self.cfg.campaign)
             if c is None:
                 raise ValidationError("campaign.not_found", f"no campaign named {self.cfg.campaign!r}")
@@ -284,7 +284,7 @@ class SipRun:
         self._traces.clear()
         self._saved += len(rows)
         if rows:
-            with self.platform.uow(self.tenant_id, actor="cli:run") as uow:
+            with self.platform.uow(self.tenant_id, actor="local-operator:run") as uow:
                 uow.session.add_all(rows)
                 uow.commit()
 
