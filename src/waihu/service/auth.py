@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from waihu.adapters.storage.models import Tenant
 from waihu.adapters.storage.models_api import ApiToken, RefreshToken, User
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.domain.errors import Conflict, ErrorDetail, Forbidden, Unauthenticated, ValidationError
@@ -82,8 +83,9 @@ def create_user(uow: UnitOfWork, username: str, password: str, role: str, now: f
         raise ValidationError("user.invalid", "the user was not created", problems)
     if granter is not None and not may_grant(granter, r):
         raise Forbidden("auth.role_not_grantable", "you cannot grant a role with permissions you lack")
-    if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict("user.username_taken", "this username is taken")
+    same_owner = User.tenant_id == uow.tenant_id if uow.tenant_id else User.tenant_id.is_(None)
+    if uow.session.scalar(select(User.id).where(User.username == username, same_owner)) is not None:
+        raise Conflict("user.username_taken", "this username is taken in this tenant")
     u = User(id=uow.new_id(), tenant_id=uow.tenant_id or None, username=username, display_name=display_name,
              password_hash=hash_password(password), role=r.value, agent_id=agent_id, active=True,
              failed_logins=0, created_at=to_dt(now))
@@ -94,24 +96,43 @@ def create_user(uow: UnitOfWork, username: str, password: str, role: str, now: f
     return u
 
 
-def login(uow: UnitOfWork, settings: Settings, username: str, password: str, now: float) -> dict[str, object]:
-    """Check a password (with lockout) and issue an access token plus a refresh token. Commits."""
-    u = uow.session.scalar(select(User).where(User.username == username.strip()))
+def login(uow: UnitOfWork, settings: Settings, username: str, password: str, now: float,
+          tenant: str | None = None) -> dict[str, object]:
+    """Check a password (with lockout) and issue an access token plus a refresh token. Commits.
+
+    Usernames are unique per tenant, so one may exist in several tenants: the password picks
+    the account; ``tenant`` (name or id) is needed only when it fits more than one."""
+    q = select(User).where(User.username == username.strip(), User.active.is_(True))
+    if tenant:
+        q = q.where(User.tenant_id.in_(select(Tenant.id).where((Tenant.name == tenant.strip())
+                                                                 | (Tenant.id == tenant.strip()))))
+    candidates = list(uow.session.scalars(q.order_by(User.id)))
     bad = Unauthenticated("auth.invalid_credentials", "wrong username or password")
-    if u is None or not u.active:
+    if not candidates:
         _hasher.hash(password)  # same cost as a real check: do not reveal which usernames exist
         raise bad
-    if u.locked_until is not None and to_ts(u.locked_until) > now:
+    open_ = [c for c in candidates if c.locked_until is None or to_ts(c.locked_until) <= now]
+    if not open_:
         raise Unauthenticated("auth.locked", "too many failed logins; the account is locked for a while")
-    try:
-        _hasher.verify(u.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        u.failed_logins += 1
-        if u.failed_logins >= settings.login_max_failures:
-            u.locked_until = to_dt(now + settings.lockout_seconds)
-            u.failed_logins = 0
+    fits: list[User] = []
+    for c in open_:
+        try:
+            _hasher.verify(c.password_hash, password)
+            fits.append(c)
+        except (VerificationError, InvalidHashError):
+            pass
+    if not fits:  # a failure counts against every account the name could mean
+        for c in open_:
+            c.failed_logins += 1
+            if c.failed_logins >= settings.login_max_failures:
+                c.locked_until = to_dt(now + settings.lockout_seconds)
+                c.failed_logins = 0
         uow.commit()
-        raise bad from None
+        raise bad
+    if len(fits) > 1:
+        raise Unauthenticated("auth.tenant_required", "this username and password fit accounts in several "
+                                                      "tenants: give the tenant too")
+    u = fits[0]
     u.failed_logins = 0
     u.locked_until = None
     u.last_login_at = to_dt(now)

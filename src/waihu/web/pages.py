@@ -56,16 +56,18 @@ def index(request: Request) -> Response:
 
 @router.post("/login")
 def do_login(request: Request, username: str = Form(..., max_length=100),
-             password: str = Form(..., max_length=200), csrf: str = Form("", max_length=100)) -> Response:
+             password: str = Form(..., max_length=200), csrf: str = Form("", max_length=100),
+             tenant: str = Form("", max_length=100)) -> Response:
     p: Platform = request.app.state.platform
     expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
     if not expected or not hmac.compare_digest(csrf, expected):
         raise Forbidden("console.csrf", "the form's CSRF token is missing or wrong")
     try:
         with p.uow("", actor="console") as uow:
-            tokens = login(uow, p.settings, username, password, p.clock.now())
-    except Unauthenticated:
-        return _login_page(request, "login.failed", 401)
+            tokens = login(uow, p.settings, username, password, p.clock.now(), tenant=tenant or None)
+    except Unauthenticated as e:
+        return _login_page(request, "login.tenant_required" if e.code == "auth.tenant_required" else "login.failed",
+                           401)
     resp = RedirectResponse("/", status_code=303)
     set_session(resp, request, tokens, secrets.token_urlsafe(24), p)
     return resp

@@ -112,3 +112,40 @@ def test_rate_limit_per_token_with_retry_after(db_url: str) -> None:
         assert w.get("/v1/campaigns", t).status_code == 200
     finally:
         w.close()
+
+
+def test_usernames_are_per_tenant_and_never_tell_another_tenant_they_exist(world: World) -> None:
+    a, b = world.tenant("tenant-a"), world.tenant("tenant-b")
+    c = world.client
+    assert world.post("/v1/users", a, json={"username": "alice", "password": "password-of-a",
+                                            "role": "supervisor"}).status_code == 201
+    # tenant B learns nothing: the same name is simply free in B
+    r = world.post("/v1/users", b, json={"username": "alice", "password": "password-of-b", "role": "qa"})
+    assert r.status_code == 201, r.text
+    taken = world.post("/v1/users", b, json={"username": "alice", "password": "another-one", "role": "qa"})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "user.username_taken"
+    # the password picks the account
+    pa = c.post("/v1/auth/login", json={"username": "alice", "password": "password-of-a"})
+    pb = c.post("/v1/auth/login", json={"username": "alice", "password": "password-of-b"})
+    assert pa.status_code == pb.status_code == 200
+    me_a = c.get("/v1/users", headers={"Authorization": f"Bearer {pa.json()['access_token']}"})
+    assert me_a.status_code == 200 and {u["username"] for u in me_a.json()["items"]} >= {"alice"}
+    assert c.get("/v1/users", headers={"Authorization": f"Bearer {pb.json()['access_token']}"}).status_code == 403
+    # logging in as A's alice never counts as a failure against B's alice
+    for _ in range(6):
+        assert c.post("/v1/auth/login", json={"username": "alice", "password": "password-of-a"}).status_code == 200
+    assert c.post("/v1/auth/login", json={"username": "alice", "password": "password-of-b"}).status_code == 200
+
+
+def test_same_username_and_password_in_two_tenants_needs_the_tenant(world: World) -> None:
+    a, b = world.tenant("tenant-a"), world.tenant("tenant-b")
+    c = world.client
+    for t in (a, b):
+        assert world.post("/v1/users", t, json={"username": "bob", "password": "same-secret",
+                                                "role": "supervisor"}).status_code == 201
+    r = c.post("/v1/auth/login", json={"username": "bob", "password": "same-secret"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "auth.tenant_required"
+    ok = c.post("/v1/auth/login", json={"username": "bob", "password": "same-secret", "tenant": "tenant-b"})
+    assert ok.status_code == 200
+    bad = c.post("/v1/auth/login", json={"username": "bob", "password": "same-secret", "tenant": "tenant-zzz"})
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "auth.invalid_credentials"

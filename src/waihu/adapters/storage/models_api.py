@@ -15,9 +15,10 @@ class User(Base):
     """A person who logs in. Platform operators have no tenant."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)  # per tenant: names never leak across
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), index=True)
-    username: Mapped[str] = mapped_column(String(100), unique=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
     display_name: Mapped[str | None] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(30))

@@ -18,6 +18,8 @@ router = APIRouter(prefix="/v1")
 class LoginIn(Strict):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
+    tenant: str | None = Field(None, max_length=100, description="Tenant name or id; needed only when the "
+                               "username and password fit accounts in several tenants / 租户（仅在需要时）")
 
 
 class RefreshIn(Strict):
@@ -46,7 +48,7 @@ def do_login(body: LoginIn, request: Request) -> dict[str, Any]:
     p = platform_of(request)
     limiter_of(request).hit(client_key(request))
     with p.uow("") as uow:
-        return login(uow, p.settings, body.username, body.password, p.clock.now())
+        return login(uow, p.settings, body.username, body.password, p.clock.now(), tenant=body.tenant)
 
 
 @router.post("/auth/refresh", response_model=TokenPair, tags=["auth"])
