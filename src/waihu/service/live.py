@@ -232,14 +232,20 @@ class LiveHost:
                 self._lines_news(tid, t, t.lines)
 
     def _lines_news(self, tid: str, t: TenantLive, lines: RoutedLines) -> None:
-        """Keep the router's view of each trunk for readers; tell of trunks it ejected (alert webhook)."""
+        """Keep the router's view of each trunk for readers; tell of trunks it ejected and of calls
+        no line could take (alert webhooks; the router reports a business and region once until a
+        line takes its calls again)."""
         router = lines.router
         for at, trunk, event, reason in router.transitions:
             if event in ("eject", "probe_fail"):
                 self.observer.alert(tid, "trunk.ejected", f"trunk {trunk} was taken out of routing", at,
                                     trunk=trunk, reason=reason)
         router.transitions.clear()
-        del router.alerts[:-100]
+        for a in router.alerts:
+            self.observer.alert(tid, "line.none_available", f"no line can take {a.business} calls"
+                                f"{' to ' + a.region if a.region else ''}: {a.reason}", a.at,
+                                business=a.business, region=a.region, reason=a.reason)
+        router.alerts.clear()
         t.trunk_states = {name: {"trunk": name, "health": tl.breaker.state.value, "in_flight": tl.in_flight,
                                  "usable_concurrency": int(tl.usable), "ejections": tl.breaker.ejections,
                                  "reason": tl.breaker.last_reason or None}

@@ -216,3 +216,18 @@ def test_a_trunk_added_and_disabled_in_the_console_applies_to_the_next_calls(wor
     world.advance(60)
     rows = {r["call_id"]: r["trunk_id"] for r in cdrs(world, t)}
     assert [rows[c] for c in (before, on_trunk, after)] == ["sim", "电信-1", "sim"]
+
+
+def test_calls_no_line_can_take_raise_one_alert_webhook(world: World) -> None:
+    t = world.tenant("acme")
+    hook = world.post("/v1/webhooks", t, json={"url": "http://127.0.0.1:9/hook", "events": ["alert"]})
+    assert hook.status_code == 201, hook.text
+    trunk(world, t, "A", business="insurance")  # the API's calls are another business: no line registered
+    held = [call(world, t, p) for p in PHONES[:3]]
+    world.advance(5)
+    assert {world.get(f"/v1/calls/{c}", t).json()["status"] for c in held} == {"held"}
+    deliveries = world.get(f"/v1/webhooks/{hook.json()['id']}/deliveries", t).json()["items"]
+    alerts = [d for d in deliveries if d["event"] == "alert"]
+    assert len(alerts) == 1, "one alert for the business and region, not one per call"
+    data = alerts[0]["payload"]["data"]
+    assert data["code"] == "line.none_available" and data["reason"] == "no_line.not_registered"
