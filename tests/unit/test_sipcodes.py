@@ -49,3 +49,33 @@ def test_q850_in_a_list_of_reasons() -> None:
     assert q850_cause('SIP;cause=480, Q.850;cause=18') == 18
     assert q850_cause(None) is None
     assert q850_cause("Q.850;text=\"no cause\"") is None
+
+
+def _doc_rows(heading: str) -> list[tuple[list[int], str]]:
+    """(codes, cause) of each row of one table of docs/loss-causes.md."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "loss-causes.md").read_text(encoding="utf-8")
+    table = doc.split(heading, 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 4 and cells[0][:1].isdigit():
+            rows.append(([int(x) for x in cells[0].split(",")], cells[2].strip("`")))
+    return rows
+
+
+def test_every_documented_sip_code_maps_as_the_table_says() -> None:
+    rows = _doc_rows("## SIP status codes")
+    assert len(rows) >= 18
+    for codes, cause in rows:
+        for code in codes:
+            assert loss_cause_for(code, None).value == cause, code
+
+
+def test_every_documented_q850_cause_maps_as_the_table_says() -> None:
+    rows = _doc_rows("## Q.850 causes")
+    assert len(rows) >= 23
+    for codes, cause in rows:
+        for q in codes:
+            assert loss_cause_for(500, f"Q.850;cause={q}").value == cause, q
