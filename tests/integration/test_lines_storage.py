@@ -173,3 +173,22 @@ def test_platform_lines_are_resold_to_several_tenants_and_taken_back(platform: A
         assert visible_trunks(uow) == []
     with platform.uow(a) as uow:
         assert sorted(t.name for t in visible_trunks(uow)) == ["OWN", "P"]
+
+
+def test_caller_id_import_keeps_regions_consistent_and_takes_spam_marks(platform: Any) -> None:
+    t1 = tenant(platform, "marks")
+    with platform.uow(t1) as uow:
+        with pytest.raises(ValidationError) as info:
+            add_caller_ids(uow, NOW, [{"number": "13700000009", "spam_marks": "-1"}], first_row=2)
+        assert [(d.row, d.field) for d in info.value.details] == [(2, "spam_marks")]
+        uow.rollback()
+        docs = add_caller_ids(uow, NOW, [
+            {"number": "13700000001", "province": "浙江"},  # a Liaoning number said to be Zhejiang's
+            {"number": "13700000002"},
+            {"number": "13700000003", "spam_marks": "1"},
+            {"number": "13700000004", "spam_marks": "3"}])
+        uow.commit()
+    by = {d["number"]: d for d in docs}
+    assert (by["+8613700000001"]["province"], by["+8613700000001"]["city"]) == ("浙江", None)
+    assert (by["+8613700000002"]["province"], by["+8613700000002"]["city"]) == ("辽宁", "沈阳")
+    assert [by[f"+861370000000{i}"]["status"] for i in (2, 3, 4)] == ["active", "reduced", "offline"]

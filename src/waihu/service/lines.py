@@ -192,10 +192,12 @@ def check_caller_id(raw: dict[str, Any], row: int | None = None) -> tuple[dict[s
     if not province:
         problems.append(ErrorDetail("caller_id.missing_region", "the province is unknown: give it", row=row,
                                     field="province"))
-    values: dict[str, Any] = {"number": info.phone.e164, "province": province,
-                              "city": (raw.get("city") or info.city or None), "number_type": kind}
+    # the number's own city only when the province given is the number's own (else it never is local)
+    city = raw.get("city") or (info.city if province == (info.region or "") else None)
+    values: dict[str, Any] = {"number": info.phone.e164, "province": province, "city": city or None,
+                              "number_type": kind}
     for key, as_int, default, low in (("weight", False, "1", 0.0), ("max_concurrent", True, "1", 1),
-                                      ("daily_cap", True, "200", 1)):
+                                      ("daily_cap", True, "200", 1), ("spam_marks", True, "0", 0)):
         text = str(raw.get(key) if raw.get(key) not in (None, "") else default)
         try:
             v: float = int(text) if as_int else float(text)
@@ -233,8 +235,9 @@ def add_caller_ids(uow: UnitOfWork, now: float, entries: list[dict[str, Any]], *
         row = CallerIdRow(id=uow.new_id(), owner_tenant_id=owner, owner_key=key, number=v["number"],
                           province=v["province"], city=v["city"], number_type=v["number_type"],
                           capital=v["capital"], is_default=v["default"], weight=Decimal(str(v["weight"])),
-                          max_concurrent=v["max_concurrent"], daily_cap=v["daily_cap"], status="active",
-                          spam_marks=0, authenticated=v["authenticated"], created_at=to_dt(now))
+                          max_concurrent=v["max_concurrent"], daily_cap=v["daily_cap"],
+                          status=_status_for_marks(v["spam_marks"]), spam_marks=v["spam_marks"],
+                          authenticated=v["authenticated"], created_at=to_dt(now))
         uow.session.add(row)
         uow.session.flush()
         if platform:
@@ -242,6 +245,14 @@ def add_caller_ids(uow: UnitOfWork, now: float, entries: list[dict[str, Any]], *
         rows.append(row)
     audit(uow, "caller_id.add", "caller_id", None, now, count=len(rows), platform=platform)
     return [caller_id_doc(r) for r in rows]
+
+
+def _status_for_marks(marks: int) -> str:
+    """Imported spam marks, as if reported one by one: the first reduces, the second takes offline."""
+    status = CallerIdStatus.ACTIVE
+    for _ in range(min(marks, 2)):
+        status = CALLER_ID_LIFECYCLE.next(status, "mark")
+    return status.value
 
 
 def mark_caller_id(uow: UnitOfWork, now: float, number: str, source: str = "reported") -> dict[str, Any]:
