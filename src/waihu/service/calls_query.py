@@ -87,12 +87,17 @@ def request_dict(r: CallRequest, live: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def list_requests(uow: UnitOfWork, *, campaign_id: str | None, status: str | None, agent_id: str | None,
-                  sort: str | None, cursor: str | None, limit: int) -> tuple[Sequence[CallRequest], str | None]:
+                  sort: str | None, cursor: str | None, limit: int, since: datetime | None = None,
+                  until: datetime | None = None) -> tuple[Sequence[CallRequest], str | None]:
     q = select(CallRequest).where(CallRequest.tenant_id == uow.tenant_id)
     for col, v in ((CallRequest.campaign_id, campaign_id), (CallRequest.status, status),
                    (CallRequest.agent_id, agent_id)):
         if v is not None:
             q = q.where(col == v)
+    if since is not None:
+        q = q.where(CallRequest.created_at >= since)
+    if until is not None:
+        q = q.where(CallRequest.created_at < until)
     return paginate(uow.session, q, {"created_at": CallRequest.created_at}, CallRequest.id, sort=sort,
                     default="-created_at", cursor=cursor, limit=limit)
 

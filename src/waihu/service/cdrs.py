@@ -20,7 +20,8 @@ COLUMNS = ["call_id", "campaign", "contact_id", "phone", "attempt", "chain_id", 
 
 
 def export_cdrs(uow: UnitOfWork, now: float, *, campaign_id: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, unmasked: bool = False) -> Iterator[dict[str, Any]]:
+                until: datetime | None = None, unmasked: bool = False,
+                outcome: str | None = None) -> Iterator[dict[str, Any]]:
     """Yield CDR rows (times in the tenant's time zone); the export is audited."""
     s, tid = uow.session, uow.tenant_id
     tzname = s.scalar(select(Tenant.timezone).where(Tenant.id == tid)) or "Asia/Shanghai"
@@ -36,6 +37,8 @@ def export_cdrs(uow: UnitOfWork, now: float, *, campaign_id: str | None = None, 
         q = q.where(Cdr.dial_at >= since)
     if until is not None:
         q = q.where(Cdr.dial_at < until)
+    if outcome is not None:
+        q = q.where(Cdr.outcome == outcome)
     audit(uow, "cdr.export", "cdr", campaign_id, now, unmasked=unmasked)
     uow.commit()
 

@@ -187,6 +187,12 @@ def test_cdr_export_needs_permission_and_is_audited(world: World) -> None:
     assert len(entries) == 1 and entries[0]["actor"].startswith("token:")
     since = world.get("/v1/cdrs?since=2099-01-01T00:00:00Z", t).json()["items"]
     assert since == []
+    outcome = lines[1].split(",")[lines[0].split(",").index("outcome")]
+    assert len(world.get(f"/v1/cdrs/export?outcome={outcome}", t).text.lstrip("\ufeff").splitlines()) == 2
+    assert len(world.get("/v1/cdrs/export?outcome=nothing", t).text.lstrip("\ufeff").splitlines()) == 1
+    # the calls asked for, by when they were asked
+    assert len(world.get("/v1/calls?until=2099-01-01T00:00:00Z", t).json()["items"]) == 1
+    assert world.get("/v1/calls?since=2099-01-01T00:00:00Z", t).json()["items"] == []
 
 
 def test_bad_input_never_500(world: World) -> None:

@@ -106,13 +106,14 @@ def outbound(body: OutboundIn, response: Response,
 
 
 @router.get("/calls", response_model=Page[CallOut], tags=["calls"])
-def calls(campaign_id: str | None = Query(None, max_length=32), status: str | None = Query(None, max_length=20),
+def calls(since: datetime | None = None, until: datetime | None = None,
+          campaign_id: str | None = Query(None, max_length=32), status: str | None = Query(None, max_length=20),
           pp: PageParams = Depends(page_params), ctx: Ctx = need("calls.read")) -> dict[str, Any]:
-    """Calls asked for through the API, newest first (``sort``: created_at)."""
+    """Calls asked for through the API, newest first (``sort``: created_at; ``since``/``until``: asked at)."""
     agent = ctx.own_agent if ctx.self_scoped else None
     with ctx.uow() as uow:
         rows, cur = cq.list_requests(uow, campaign_id=campaign_id, status=status, agent_id=agent, sort=pp.sort,
-                                     cursor=pp.cursor, limit=pp.limit)
+                                     cursor=pp.cursor, limit=pp.limit, since=since, until=until)
         live = ctx.live
         return page([cq.request_dict(r, live.call(ctx.tenant_id, r.id) if live else None) for r in rows], cur)
 
@@ -144,12 +145,12 @@ def cdrs(since: datetime | None = None, until: datetime | None = None,
 @router.get("/cdrs/export", tags=["cdrs"], response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}})
 def cdr_export(since: datetime | None = None, until: datetime | None = None,
-               campaign_id: str | None = Query(None, max_length=32),
+               campaign_id: str | None = Query(None, max_length=32), outcome: str | None = Query(None, max_length=30),
                ctx: Ctx = need("cdr.export")) -> StreamingResponse:
     """All matching CDRs as CSV (UTF-8 with BOM, opens in Excel). Every export is audited."""
     uow = ctx.uow()
     rows = export_cdrs(uow, ctx.now(), campaign_id=campaign_id, since=since, until=until,
-                       unmasked=ctx.can("contacts.read_pii"))
+                       unmasked=ctx.can("contacts.read_pii"), outcome=outcome)
 
     def stream() -> Iterator[str]:
         try:
