@@ -23,6 +23,7 @@ from waihu.domain.messages import (
     CancelDial,
     ContactsLoaded,
     Dial,
+    DialTarget,
     LoadContacts,
     ManualDialRequested,
     OfferPreview,
@@ -35,6 +36,8 @@ from waihu.domain.messages import (
     WriteDisposition,
 )
 from waihu.domain.pacing import Observation, PacingDecision, PacingSnapshot, PowerPacer
+from waihu.domain.phone import PhoneNumber
+from waihu.engine.config import CampaignSpec
 
 
 def start(mode: DialMode = DialMode.PROGRESSIVE, agents: int = 1, **kw: object):  # type: ignore[no-untyped-def]
@@ -193,6 +196,36 @@ def test_personal_callback_goes_to_its_owner() -> None:
     cmds = d.handle(ContactsLoaded("k1", (target(1, owner="a1"),), None), 0.0)
     (dial,) = of(cmds, Dial)
     assert dial.agent_id == "a1"
+
+
+def test_shared_callback_goes_to_any_free_agent_and_is_not_owned() -> None:
+    d, _spec, _ = start(agents=2)
+    (dial,) = of(d.handle(ContactsLoaded("k1", (target(1),), None), 0.0), Dial)
+    d.handle(CallAnswered(dial.call_id), 3.0)
+    d.handle(CallEnded(dial.call_id), 50.0)
+    agent = dial.agent_id
+    assert agent is not None
+    cmds = d.handle(WrapUpEnded(agent, dial.call_id, "later", callback_at=5000.0, personal_callback=False), 60.0)
+    (upd,) = of(cmds, UpdateContact)
+    assert (upd.state, upd.next_attempt_at, upd.owner_agent_id) == (ContactState.PENDING, 5000.0, None)
+    d.handle(AgentPaused(agent, "lunch"), 61.0)  # the agent who set it is away: another takes it
+    (again,) = of(d.handle(ContactsLoaded("k1", (target(1, attempts=1),), None), 5000.0), Dial)
+    assert again.agent_id not in (None, agent)
+
+
+def test_one_agent_serves_two_campaigns_one_call_at_a_time() -> None:
+    d, spec = make()
+    other = CampaignSpec("k2", "t1", mode=DialMode.PROGRESSIVE, dispositions=dict(spec.dispositions))
+    d.handle(AgentLoggedIn("a0"), 0.0)
+    d.handle(CampaignActivated(spec), 0.0)
+    d.handle(CampaignActivated(other), 0.0)
+    first = of(d.handle(ContactsLoaded("k1", (target(1),), None), 0.0), Dial)
+    second = of(d.handle(ContactsLoaded("k2", (DialTarget("c9", "k2", PhoneNumber("+8613900000009"), "p9"),),
+                                        None), 0.0), Dial)
+    assert [x.campaign_id for x in first] == ["k1"] and second == [], "the agent is reserved for k1's call"
+    # k1's call fails: the agent is free and takes k2's waiting contact at once
+    cmds = d.handle(CallFailed(first[0].call_id, LossCause.BUSY, 486), 5.0)
+    assert [(x.campaign_id, x.agent_id) for x in of(cmds, Dial)] == [("k2", "a0")]
 
 
 def test_callback_disposition_schedules_the_contact() -> None:
