@@ -43,10 +43,13 @@ def test_callerid_import_mark_list(waihu, tmp_path: Path) -> None:  # type: igno
 def test_demo_routes_through_the_tenants_trunks_and_records_why(waihu, db_url: str) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import create_engine, text
 
-    waihu("trunks", "add", "T1", "--capacity", "50", "--cps", "10", "--tenant", "demo")
-    waihu("trunks", "add", "T2", "--capacity", "50", "--cps", "10", "--tenant", "demo")
+    waihu("trunks", "add", "T1", "--capacity", "50", "--cps", "10", "--tenant", "demo", "--cost-per-attempt", "0.02")
+    waihu("trunks", "add", "T2", "--capacity", "50", "--cps", "10", "--tenant", "demo", "--cost-per-attempt", "0.05")
     demo = last_json(waihu("demo", "--agents", "4", "--contacts", "80", "--seed", "2", "--json").stdout)
     assert demo["cdrs"] == demo["attempts"] > 0
+    # the pre-check's skips are counted, and their saving priced at the cheaper line
+    skipped = sum(n for r, n in demo["held_by_reason"].items() if r.startswith("number_status."))
+    assert skipped > 0 and demo["number_status"] == {"skipped": skipped, "saved_cost": round(skipped * 0.02, 4)}
     e = create_engine(db_url)
     with e.connect() as c:
         rows = c.execute(text("SELECT id, trunk_id, route_reason FROM cdrs WHERE campaign_id = :c"),

@@ -14,6 +14,7 @@ from waihu.domain.calls import ANSWERED_OUTCOMES, Outcome
 from waihu.domain.campaigns import ContactState
 from waihu.domain.metrics import abandon_rate, connect_rate, talk_occupancy
 from waihu.domain.timeutil import to_dt, to_ts
+from waihu.service.lines import visible_trunks
 
 ANSWERED = [o.value for o in ANSWERED_OUTCOMES]
 
@@ -51,6 +52,10 @@ def campaign_summary(uow: UnitOfWork, c: Campaign) -> dict[str, Any]:
             holds[r] = holds.get(r, 0) + 1
             split[kind][r] = split[kind].get(r, 0) + 1
     contacts = sum(states.values())
+    # numbers the pre-check found empty, suspended or powered off: attempts never paid for
+    skipped = sum(n for r, n in holds.items() if r.startswith("number_status."))
+    prices = [float(t.cost_per_attempt) for t in visible_trunks(uow)
+              if "*" in (t.business or ["*"]) or c.job_type in (t.business or [])]
     return {
         "campaign": c.name,
         "campaign_id": c.id,
@@ -76,6 +81,8 @@ def campaign_summary(uow: UnitOfWork, c: Campaign) -> dict[str, Any]:
         "blocked_by_reason": dict(sorted(split["blocked"].items())),
         "deferred_by_reason": dict(sorted(split["deferred"].items())),
         "overridden_by_reason": dict(sorted(split["overridden"].items())),
+        "number_status": {"skipped": skipped,  # saved at the cheapest eligible trunk's price per attempt
+                          "saved_cost": round(skipped * (min(prices) if prices else 0.0), 4)},
     }
 
 
