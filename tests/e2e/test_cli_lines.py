@@ -59,3 +59,18 @@ def test_demo_routes_through_the_tenants_trunks_and_records_why(waihu, db_url: s
     assert all(r[2] for r in rows), "every routing decision records why"
     trace = last_json(waihu("call", "trace", rows[0][0], "--tenant", "demo", "--json").stdout)
     assert trace["messages"][0]["message"] == "INVITE"
+
+
+def test_platform_trunk_and_caller_id_assigned_to_another_tenant(waihu) -> None:  # type: ignore[no-untyped-def]
+    waihu("trunks", "add", "P1", "--capacity", "10", "--cps", "5", "--platform", "--tenant", "acme")
+    waihu("callerid", "add", "13700000001", "--platform", "--tenant", "acme")
+    assert last_json(waihu("trunks", "list", "--tenant", "beta", "--json").stdout)["trunks"] == []
+    doc = last_json(waihu("trunks", "assign", "P1", "--tenant", "beta", "--json").stdout)
+    assert doc["name"] == "P1" and doc["assigned"] is True
+    assert last_json(waihu("callerid", "assign", "13700000001", "--tenant", "beta", "--json").stdout)["assigned"]
+    listed = last_json(waihu("trunks", "list", "--tenant", "beta", "--json").stdout)["trunks"]
+    assert [t["name"] for t in listed] == ["P1"]
+    waihu("trunks", "assign", "P1", "--tenant", "beta", "--remove")
+    assert last_json(waihu("trunks", "list", "--tenant", "beta", "--json").stdout)["trunks"] == []
+    bad = waihu("trunks", "assign", "NOPE", "--tenant", "beta", "--json", check=False)
+    assert bad.returncode != 0 and last_json(bad.stdout)["error"]["code"] == "trunk.not_found"

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, print_json, tenant_id
+from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, in_tenant, out, platform, print_json, tenant_id
 from waihu.domain.errors import ValidationError
 from waihu.service.lines import (
     add_caller_ids,
@@ -94,12 +94,8 @@ def assign(
     as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
 ) -> None:
     """Assign a platform caller ID to a tenant, or take it back. / 将平台外显号码分配给租户或收回。"""
-    with errors(as_json):
-        p = platform(database_url)
-        tid = tenant_id(p, tenant)
-        with p.uow(tid) as uow:
-            doc = assign_platform_caller_id(uow, p.clock.now(), number, remove=remove)
-            uow.commit()
+    doc = in_tenant(database_url, tenant, as_json,
+                    lambda uow, now: assign_platform_caller_id(uow, now, number, remove=remove))
     if as_json:
         print_json(doc)
     else:

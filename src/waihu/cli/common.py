@@ -72,3 +72,16 @@ def tenant_id(p: Platform, name: str | None) -> str:
         tid = ensure_tenant(uow, name or p.settings.default_tenant, p.clock.now())
         uow.commit()
     return tid
+
+
+def in_tenant(database_url: str | None, tenant: str | None, as_json: bool,
+              action: Callable[[Any, float], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``action(uow, now)`` in the tenant's unit of work and commit; errors as the CLI prints them."""
+    with errors(as_json):
+        p = platform(database_url)
+        tid = tenant_id(p, tenant)
+        with p.uow(tid) as uow:
+            doc = action(uow, p.clock.now())
+            uow.commit()
+        return doc
+    raise AssertionError("unreachable")

@@ -9,7 +9,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, print_json, tenant_id
+from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, in_tenant, out, platform, print_json, tenant_id
 from waihu.domain.errors import ValidationError
 from waihu.service.lines import add_trunk, assign_platform_trunk, trunk_doc, trunk_status, visible_trunks
 
@@ -72,12 +72,8 @@ def assign(
     as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
 ) -> None:
     """Assign a platform trunk to a tenant (resell it), or take it back. / 将平台线路分配给租户或收回。"""
-    with errors(as_json):
-        p = platform(database_url)
-        tid = tenant_id(p, tenant)
-        with p.uow(tid) as uow:
-            doc = assign_platform_trunk(uow, p.clock.now(), name, remove=remove)
-            uow.commit()
+    doc = in_tenant(database_url, tenant, as_json,
+                    lambda uow, now: assign_platform_trunk(uow, now, name, remove=remove))
     if as_json:
         print_json(doc)
     else:
