@@ -54,6 +54,7 @@ class Candidate:
     history: Sequence[Attempt] = ()
     dnc_until: float | None = None  # a DNC entry: its expiry (inf: permanent); None: not listed
     consent: bool = False
+    erased: bool = False  # the number no longer belongs to any contact of the tenant (erased, removed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,9 @@ def decide(c: Candidate, rules: Rules, now: float) -> Decision:
         if c.dnc_until == float("inf"):
             never = True
         earliest = max(earliest, c.dnc_until)
+    if c.erased:
+        reasons.add(Reason.ERASED)
+        never = True
     if c.region is not None and c.region in rules.excluded_regions:
         reasons.add(Reason.REGION_EXCLUDED)
         never = True

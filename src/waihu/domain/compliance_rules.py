@@ -33,6 +33,7 @@ class Reason(StrEnum):
     DNC = "compliance.dnc"
     REGION_EXCLUDED = "compliance.region_excluded"
     NO_CONSENT = "compliance.no_consent"
+    ERASED = "compliance.erased"  # the person's data was erased while a dialer held the number
 
 
 DAY = 86400.0

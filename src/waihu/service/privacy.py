@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
-from waihu.adapters.storage import report_rollup
+from waihu.adapters.storage import compliance_repo, report_rollup
 from waihu.adapters.storage.models import CampaignContact, Contact, ContactPhone, DispositionRecord
 from waihu.adapters.storage.models_compliance import Consent
 from waihu.adapters.storage.uow import UnitOfWork
@@ -77,6 +77,8 @@ def erase_record(uow: UnitOfWork, contact: Contact, now: float) -> dict[str, Any
     pending campaign memberships end as ``erased``. Audited; the caller commits."""
     s, tid, cid = uow.session, uow.tenant_id, contact.id
     rollup = report_rollup.Tracker.begin(s.connection(), tid, contacts=[cid]) if contact.tags else None
+    hashes = list(s.scalars(select(ContactPhone.phone_hash).where(ContactPhone.tenant_id == tid,
+                                                                  ContactPhone.contact_id == cid)))
     phones = s.execute(delete(ContactPhone).where(ContactPhone.tenant_id == tid, ContactPhone.contact_id == cid))
     consents = s.execute(delete(Consent).where(Consent.tenant_id == tid, Consent.contact_id == cid))
     s.execute(update(DispositionRecord).where(DispositionRecord.tenant_id == tid,
@@ -97,6 +99,9 @@ def erase_record(uow: UnitOfWork, contact: Contact, now: float) -> dict[str, Any
         rollup.finish()
     done = {"contact_id": cid, "numbers": int(phones.rowcount or 0),  # type: ignore[attr-defined]
             "consents": int(consents.rowcount or 0)}  # type: ignore[attr-defined]
+    # running dialers that loaded the person's numbers learn that no contact holds them any more
+    # (the DNC change signal: they read those numbers again and block them as erased)
+    compliance_repo.note_dnc_change(s.connection(), tid, hashes, now)
     audit(uow, "contact.erase", "contact", cid, now, **{k: v for k, v in done.items() if k != "contact_id"})
     return done
 

@@ -37,6 +37,7 @@ INF = float("inf")
 class Callee:
     attempts: dict[str, Attempt] = field(default_factory=dict)  # call id -> attempt
     dnc: dict[str, float] = field(default_factory=dict)  # campaign id ('' = all) -> until (inf: permanent)
+    erased: bool = False  # no contact of the tenant holds the number any more
 
 
 class ComplianceScreen:
@@ -76,11 +77,15 @@ class ComplianceScreen:
         self.rules.clear()
 
     def refresh_dnc(self, hashes: Sequence[str]) -> None:
-        """Read these numbers' DNC entries again (an entry was added or removed elsewhere)."""
+        """Read these numbers' DNC entries again (an entry was added or removed elsewhere), and
+        whether a contact still holds them (an erasure signals its numbers the same way)."""
         known = [h for h in hashes if h in self.callees]
         for h in known:
             self.callees[h].dnc = {}
         self._add_dnc(known)
+        held = repo.numbers_held(self.engine, self.tenant_id, known)
+        for h in known:
+            self.callees[h].erased = h not in held
 
     def refresh_all_dnc(self) -> None:
         """Read the DNC entries of every callee known again (many entries changed elsewhere)."""
@@ -125,7 +130,7 @@ class ComplianceScreen:
         return Candidate(phone_hash=h, campaign_id=spec.campaign_id, timezone=target.timezone,
                          region=target.region, caller_id=spec.default_caller_id, attempts=target.attempts,
                          chain_id=target.chain_id, history=tuple(callee.attempts.values()),
-                         dnc_until=max(dnc) if dnc else None,
+                         dnc_until=max(dnc) if dnc else None, erased=callee.erased,
                          consent="all" in scopes or spec.job_type in scopes)
 
     def decide(self, target: DialTarget, spec: CampaignSpec, now: float) -> Decision:

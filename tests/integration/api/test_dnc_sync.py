@@ -153,3 +153,24 @@ def test_the_api_and_a_do_not_call_disposition_signal_other_workers(world: World
     assert signals[-1] == (t.id, [h(world, A)])
     assert worker.check_dnc() == 1
     assert dnc_of(world, t, A) == {"": INF}
+
+
+def test_an_erased_person_is_not_dialled_by_a_dialer_that_had_loaded_them(world: World) -> None:
+    from waihu.service.privacy import erase_contact
+
+    t = world.tenant("acme")
+    camp, ids = campaign(world, t, [A, B])
+    with world.platform.uow(t.id) as uow:  # ``waihu contact erase`` in another process
+        erase_contact(uow, ids[A], world.clock.now())
+    assert world.live.check_dnc() == 1
+    world.advance(1)
+    screen = world.live.tenants[t.id].lanes["main"].screen
+    assert screen.callees[h(world, A)].erased and not screen.callees[h(world, B)].erased
+    agent = world.post("/v1/agents", t, json={"code": "A1", "name": "Ann"}).json()["id"]
+    assert world.post(f"/v1/agents/{agent}/login", t).status_code == 202
+    world.advance(120)
+    with world.platform.engine.connect() as conn:
+        dialled = set(conn.scalars(select(Cdr.contact_id).where(Cdr.campaign_id == camp)))
+        held = [list(r) for r in conn.scalars(select(DialDecision.reasons).where(DialDecision.contact_id == ids[A]))]
+    assert dialled == {ids[B]}
+    assert held and all("compliance.erased" in r for r in held)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, null, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from waihu.adapters.storage.models import Campaign, Cdr
+from waihu.adapters.storage.models import Campaign, Cdr, ContactPhone
 from waihu.adapters.storage.models_compliance import DNC_KEY_LEN, GLOBAL, Consent, DncChange, DncEntry, DncKey
 from waihu.domain.timeutil import opt_dt, to_dt, to_ts
 
@@ -57,6 +57,16 @@ def callee_history(engine: Engine, tenant_id: str, hashes: Sequence[str], since:
                  .join(Campaign, Campaign.id == Cdr.campaign_id)
                  .where(Cdr.tenant_id == tenant_id, Cdr.phone_hash.in_(part), Cdr.dial_at >= to_dt(since)))
             out += [CdrFact(r[0], r[1], r[2], r[3], to_ts(r[4]), r[5]) for r in conn.execute(q)]
+    return out
+
+
+def numbers_held(engine: Engine, tenant_id: str, hashes: Sequence[str]) -> set[str]:
+    """Which of these blind indexes still belong to a contact of the tenant."""
+    out: set[str] = set()
+    with engine.connect() as conn:
+        for part in _chunks(hashes):
+            out.update(conn.scalars(select(ContactPhone.phone_hash).where(
+                ContactPhone.tenant_id == tenant_id, ContactPhone.phone_hash.in_(part))))
     return out
 
 
