@@ -55,7 +55,7 @@ def test_503_carrier_is_ejected_calls_retried_on_the_other_and_options_bring_it_
     spec.default_trunk = None
     # every callee here answers after a short ring: a ring timeout well above it keeps a loaded
     # machine's late 200 OK from turning a call into a no-answer
-    spec.ring_timeout = 5.0
+    spec.ring_timeout = 15.0
     quick = Thresholds(probe_successes=2, probe_concurrency=2)
     router = Router([Trunk("A", "A", 20, 100.0, priority=1, thresholds=quick), Trunk("B", "B", 20, 100.0)],
                     RoutingPolicy(explore=0.0), seed=1)
