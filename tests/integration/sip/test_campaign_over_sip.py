@@ -66,8 +66,10 @@ def seed_campaign(platform: Platform, numbers: list[str], now: float) -> tuple[s
         transition(uow, c, "start", now)
         spec = spec_for(c)
         uow.commit()
-    # short rings and wrap-ups so that the test runs in seconds; one attempt per contact
-    spec.ring_timeout, spec.wrap_limit, spec.retry = 1.0, 0.05, RetryPolicy({})
+    # short rings and wrap-ups so that the test runs in seconds; one attempt per contact. The ring
+    # timeout stays well above the carrier's 100 ms ring, so that a loaded machine's late 200 OK
+    # does not cross our CANCEL (that is an abandoned call, which SIPp would log as answered)
+    spec.ring_timeout, spec.wrap_limit, spec.retry = 2.5, 0.05, RetryPolicy({})
     spec.default_trunk = "carrier"
     spec.default_caller_id = "4008001234"
     return tid, spec

@@ -40,6 +40,7 @@ from sippy.SipTransactionManager import SipTransactionManager
 from sippy.SipURL import SipURL
 from sippy.Time.Timeout import Timeout
 from sippy.UA import UA
+from sippy.UacStateCancelling import UacStateCancelling
 from sippy.Udp_server import Udp_server, Udp_server_opts
 
 __all__ = [
@@ -51,11 +52,30 @@ __all__ = [
 LogFn = Callable[[str, str, int], None]
 
 
+class AckFirstCancelling(UacStateCancelling):  # type: ignore[misc]
+    """sippy's cancelling state, except that a 200 OK which crossed our CANCEL is ACKed before the
+    BYE that ends it leaves: sippy's transaction layer sends the ACK only after this state has
+    handled the response, so the BYE waits one turn of the event loop (RFC 3261 13.2.2.4 then
+    15; a far end may reject a BYE that comes before the ACK)."""
+
+    def recvResponse(self, resp: Any, tr: Any) -> Any:
+        ua = self.ua
+        send = ua.newTransaction
+        ua.newTransaction = lambda *a, **kw: ED2.callFromThread(send, *a, **kw)
+        try:
+            return super().recvResponse(resp, tr)
+        finally:
+            del ua.newTransaction  # the class's method again
+
+
 class LoggingUA(UA):  # type: ignore[misc]
     """A sippy UA that reports every message of its dialog to ``log`` (method and code only).
 
-    It also asks for the response to a BYE, which sippy does not report by itself.
+    It also asks for the response to a BYE, which sippy does not report by itself, and ACKs a
+    200 OK that crossed its CANCEL before it hangs up (``AckFirstCancelling``).
     """
+
+    UacStateCancelling = AckFirstCancelling
 
     def __init__(self, global_config: dict[str, Any], log: LogFn, **kw: Any) -> None:
         super().__init__(global_config, **kw)
