@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,9 +146,10 @@ class LiveHost:
                 fn(lane)
         self.submit(tenant_id, act)
 
-    def dnc_changed(self, tenant_id: str, hashes: list[str]) -> None:
-        """Thread-safe: numbers joined or left a DNC list; the tenant's dialers read them again."""
-        self._each_lane(tenant_id, lambda lane: lane.screen.refresh_dnc(hashes))
+    def dnc_changed(self, tenant_id: str, hashes: Collection[str] | None) -> None:
+        """Thread-safe: numbers joined or left a DNC list (None: many did); the tenant's dialers
+        read them again."""
+        self._each_lane(tenant_id, lambda lane: lane.screen.refresh_changed(hashes))
 
     def rules_changed(self, tenant_id: str) -> None:
         """Thread-safe: the tenant's compliance rules changed; its dialers apply them from now on."""
@@ -183,10 +184,7 @@ class LiveHost:
         many changes were found."""
         found, wanted = self._dnc.poll(list(self.tenants))
         for tid, hashes in wanted.items():
-            if hashes is None:
-                self._each_lane(tid, lambda lane: lane.screen.refresh_all_dnc())
-            else:
-                self.dnc_changed(tid, sorted(hashes))
+            self.dnc_changed(tid, hashes)
         return found
 
     def _drain(self) -> None:

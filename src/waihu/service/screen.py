@@ -12,7 +12,7 @@ other dialers, ``LiveHost.check_dnc``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,9 +87,10 @@ class ComplianceScreen:
         for h in known:
             self.callees[h].erased = h not in held
 
-    def refresh_all_dnc(self) -> None:
-        """Read the DNC entries of every callee known again (many entries changed elsewhere)."""
-        self.refresh_dnc(list(self.callees))
+    def refresh_changed(self, hashes: Collection[str] | None) -> None:
+        """Read again the numbers a DNC change signal names (``DncFollower.poll``); None: many
+        changed, every callee known is read again."""
+        self.refresh_dnc(list(self.callees) if hashes is None else sorted(hashes))
 
     def _add_dnc(self, hashes: Sequence[str]) -> None:
         """Read the DNC entries of these (known) callees: per list, the latest expiry (inf: permanent)."""

@@ -211,8 +211,7 @@ class SipRun:
                 try:
                     _, wanted = await asyncio.to_thread(follower.poll, [tid])
                     if tid in wanted:
-                        hashes = wanted[tid]
-                        screen.refresh_all_dnc() if hashes is None else screen.refresh_dnc(sorted(hashes))
+                        screen.refresh_changed(wanted[tid])
                 except Exception:
                     log.exception("dnc check failed")
 

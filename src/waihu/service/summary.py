@@ -14,7 +14,7 @@ from waihu.domain.calls import ANSWERED_OUTCOMES, Outcome
 from waihu.domain.campaigns import ContactState
 from waihu.domain.metrics import abandon_rate, connect_rate, talk_occupancy
 from waihu.domain.timeutil import to_dt, to_ts
-from waihu.service.lines import visible_trunks
+from waihu.service.lines import to_domain, visible_trunks
 
 ANSWERED = [o.value for o in ANSWERED_OUTCOMES]
 
@@ -54,8 +54,7 @@ def campaign_summary(uow: UnitOfWork, c: Campaign) -> dict[str, Any]:
     contacts = sum(states.values())
     # numbers the pre-check found empty, suspended or powered off: attempts never paid for
     skipped = sum(n for r, n in holds.items() if r.startswith("number_status."))
-    prices = [float(t.cost_per_attempt) for t in visible_trunks(uow)
-              if "*" in (t.business or ["*"]) or c.job_type in (t.business or [])]
+    prices = [t.cost_per_attempt for t in map(to_domain, visible_trunks(uow)) if t.allows(c.job_type)]
     return {
         "campaign": c.name,
         "campaign_id": c.id,

@@ -42,6 +42,17 @@ def dnc_of(world: World, t: Any, phone: str) -> dict[str, float]:
     return world.live.tenants[t.id].lanes["main"].screen.callees[h(world, phone)].dnc
 
 
+def agent_works(world: World, t: Any, camp: str, contact: str) -> tuple[set[str], list[list[str]]]:
+    """An agent logs in for two minutes: the contacts dialled, and the reasons ``contact`` was held."""
+    agent = world.post("/v1/agents", t, json={"code": "A1", "name": "Ann"}).json()["id"]
+    assert world.post(f"/v1/agents/{agent}/login", t).status_code == 202
+    world.advance(120)
+    with world.platform.engine.connect() as conn:
+        dialled = set(conn.scalars(select(Cdr.contact_id).where(Cdr.campaign_id == camp)))
+        held = [list(r) for r in conn.scalars(select(DialDecision.reasons).where(DialDecision.contact_id == contact))]
+    return dialled, held
+
+
 def cli_add(world: World, tid: str, phones: list[str], **kw: Any) -> None:
     with world.platform.uow(tid, actor="cli") as uow:  # its own unit of work, as ``waihu dnc add`` has
         add_entries(uow, [DncItem(p) for p in phones], world.clock.now(), **kw)
@@ -60,12 +71,7 @@ def test_a_cli_complaint_stops_the_running_dialer_and_removal_lifts_it(world: Wo
     assert dnc_of(world, t, A) == {"": INF}
     assert world.live.check_dnc() == 0, "a change is read once"
     # an agent comes: B is dialled, A is held back for the DNC entry
-    agent = world.post("/v1/agents", t, json={"code": "A1", "name": "Ann"}).json()["id"]
-    assert world.post(f"/v1/agents/{agent}/login", t).status_code == 202
-    world.advance(120)
-    with world.platform.engine.connect() as conn:
-        dialled = set(conn.scalars(select(Cdr.contact_id).where(Cdr.campaign_id == camp)))
-        held = [list(r) for r in conn.scalars(select(DialDecision.reasons).where(DialDecision.contact_id == ids[A]))]
+    dialled, held = agent_works(world, t, camp, ids[A])
     assert dialled == {ids[B]}
     assert held and all("compliance.dnc" in r for r in held)
     # the CLI removes it again: the dialer lifts the block
@@ -166,11 +172,6 @@ def test_an_erased_person_is_not_dialled_by_a_dialer_that_had_loaded_them(world:
     world.advance(1)
     screen = world.live.tenants[t.id].lanes["main"].screen
     assert screen.callees[h(world, A)].erased and not screen.callees[h(world, B)].erased
-    agent = world.post("/v1/agents", t, json={"code": "A1", "name": "Ann"}).json()["id"]
-    assert world.post(f"/v1/agents/{agent}/login", t).status_code == 202
-    world.advance(120)
-    with world.platform.engine.connect() as conn:
-        dialled = set(conn.scalars(select(Cdr.contact_id).where(Cdr.campaign_id == camp)))
-        held = [list(r) for r in conn.scalars(select(DialDecision.reasons).where(DialDecision.contact_id == ids[A]))]
+    dialled, held = agent_works(world, t, camp, ids[A])
     assert dialled == {ids[B]}
     assert held and all("compliance.erased" in r for r in held)
