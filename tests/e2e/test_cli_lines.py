@@ -74,3 +74,25 @@ def test_platform_trunk_and_caller_id_assigned_to_another_tenant(waihu) -> None:
     assert last_json(waihu("trunks", "list", "--tenant", "beta", "--json").stdout)["trunks"] == []
     bad = waihu("trunks", "assign", "NOPE", "--tenant", "beta", "--json", check=False)
     assert bad.returncode != 0 and last_json(bad.stdout)["error"]["code"] == "trunk.not_found"
+
+
+def test_trunks_and_agents_get_sip_addresses(waihu) -> None:  # type: ignore[no-untyped-def]
+    doc = last_json(waihu("trunks", "add", "ct", "--capacity", "30", "--cps", "5", "--sip", "sip:gw1@198.51.100.7",
+                          "--sip-password", "s3cret-pw", "--sip-register", "--json").stdout)
+    assert doc["sip"] == {"uri": "sip:gw1@198.51.100.7:5060", "registration": True, "pai": False,
+                          "options_interval": 30.0, "password_set": True}
+    listed = waihu("trunks", "list", "--json").stdout
+    assert "sip:gw1@198.51.100.7:5060" in listed and "s3cret-pw" not in listed
+    bad = waihu("trunks", "sip", "ct", "sip:198.51.100.8", "--sip-register", "--json", check=False)
+    err = last_json(bad.stdout)["error"]
+    assert bad.returncode != 0 and err["code"] == "trunk.invalid_sip" and err["details"][0]["field"] == "sip"
+    assert last_json(waihu("trunks", "list", "--json").stdout)["trunks"][0]["sip"]["registration"], "unchanged"
+    removed = last_json(waihu("trunks", "sip", "ct", "--remove", "--json").stdout)
+    assert removed["sip"] is None
+    agent = last_json(waihu("agent", "add", "1001", "--name", "李", "--phone", "sip:1001@10.0.0.5", "--json").stdout)
+    assert agent["phone"] == "sip:1001@10.0.0.5:5060" and agent["name"] == "李"
+    wrong = waihu("agent", "phone", "1001", "10.0.0.5", "--json", check=False)
+    assert last_json(wrong.stdout)["error"]["code"] == "agent.invalid_phone"
+    assert last_json(waihu("agent", "phone", "1001", "--remove", "--json").stdout)["phone"] is None
+    missing = waihu("agent", "phone", "9999", "sip:9@10.0.0.5", "--json", check=False)
+    assert last_json(missing.stdout)["error"]["code"] == "agent.not_found"

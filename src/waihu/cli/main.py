@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from waihu.cli import (
+    agent,
     bench,
     call,
     callerid,
@@ -47,6 +48,7 @@ app.command("run")(run.run)
 app.add_typer(serve.tenant_app, name="tenant")
 app.add_typer(serve.user_app, name="user")
 app.add_typer(report.app, name="report")
+app.add_typer(agent.app, name="agent")
 
 
 def main() -> None:

@@ -15,9 +15,14 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Port. / 端口。"),
     speed: float = typer.Option(1.0, "--speed", help="Simulated network time per wall-clock second. / 模拟网络时间倍速。"),
     demo: bool = typer.Option(False, "--demo", help="Start a simulated campaign with simulated agents and print a login to join them. / 启动模拟任务与模拟座席，并输出加入用的登录账号。"),
+    sip_listen: str | None = typer.Option(None, "--sip-listen", envvar="WAIHU_SIP_LISTEN", show_envvar=True,
+                                          help="Our SIP address HOST:PORT (the address carriers and agents' phones "
+                                          "reach). With it, tenants whose trunks have SIP addresses dial over them "
+                                          "in real time. / 本端 SIP 地址；设置后，配置了 SIP 地址的线路实际外呼。"),
     database_url: str | None = DbOpt,
 ) -> None:
-    """Run the API, the web console and the dialer runtime. / 运行接口、控制台与外呼引擎。"""
+    """Run the API, the web console and the dialer runtime (on the simulated network, or on SIP
+    trunks with --sip-listen). / 运行接口、控制台与外呼引擎（模拟网络，或经 --sip-listen 走 SIP 线路）。"""
     import uvicorn
 
     from waihu.api.app import create_app
@@ -26,9 +31,29 @@ def serve(
 
     if speed <= 0:
         raise typer.BadParameter("speed must be > 0 / 倍速必须大于 0")
+    listen = None
+    if sip_listen is not None:
+        from waihu.domain.errors import ValidationError
+        from waihu.service.sip_run import parse_listen
+
+        try:
+            listen = parse_listen(sip_listen)
+        except ValidationError:
+            raise typer.BadParameter("--sip-listen takes HOST:PORT, e.g. 10.0.0.2:5060 / 格式为 主机:端口",
+                                     param_hint="--sip-listen") from None
+        if speed != 1.0:
+            raise typer.BadParameter("SIP trunks run in real time: --speed must be 1 / SIP 线路须实时运行",
+                                     param_hint="--speed")
     p = platform(database_url)
     setup_logging(p.settings.log_level)
-    live = LiveHost(p, speed=speed)
+    live = LiveHost(p, speed=speed, sip_listen=listen)
+    if listen is not None:
+        try:
+            live.start_sip()
+        except (OSError, RuntimeError) as e:
+            raise typer.BadParameter(f"cannot listen for SIP on {sip_listen}: {e} / 无法监听 SIP 地址",
+                                     param_hint="--sip-listen") from None
+        out.print(f"SIP / SIP 信令: {listen[0]}:{listen[1]} (udp)")
     if demo:
         from waihu.service.console_demo import prepare
 

@@ -15,6 +15,15 @@ from waihu.service.lines import add_trunk, assign_platform_trunk, trunk_doc, tru
 
 app = typer.Typer(help="Carrier lines (trunks). / 线路（中继）。", no_args_is_help=True)
 
+SIP_HELP = ("SIP address sip:[user[:password]@]host[:port]. / SIP 地址。")
+SipPasswordOpt = typer.Option(None, "--sip-password", envvar="WAIHU_SIP_PASSWORD", show_envvar=True,
+                              help="Digest password (better from the environment than in --sip). / 鉴权密码。")
+SipRegisterOpt = typer.Option(False, "--sip-register", help="Keep a registration with the carrier. / 向运营商注册。")
+SipPaiOpt = typer.Option(False, "--sip-pai", help="Send the caller ID in P-Asserted-Identity too. / "
+                         "同时在 P-Asserted-Identity 中携带主叫号码。")
+SipOptionsOpt = typer.Option(30.0, "--sip-options-interval", min=0.0, max=3600.0,
+                             help="Seconds between OPTIONS probes (0: none). / OPTIONS 探测间隔秒数（0 为不探测）。")
+
 
 def _thresholds(items: list[str]) -> dict[str, Any]:
     out_: dict[str, Any] = {}
@@ -46,9 +55,13 @@ def add(
                                            help="Owned by the platform, assigned to the tenant. / 平台线路并分配给租户。"),
     threshold: list[str] = typer.Option([], "--threshold",
                                         help="Breaker setting NAME=NUMBER, e.g. line_loss=0.3. / 熔断阈值。"),
+    sip: str | None = typer.Option(None, "--sip", help=SIP_HELP),
+    sip_password: str | None = SipPasswordOpt,
+    sip_register: bool = SipRegisterOpt, sip_pai: bool = SipPaiOpt, sip_options: float = SipOptionsOpt,
     as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
 ) -> None:
-    """Register a trunk. / 登记一条线路。"""
+    """Register a trunk (with --sip, a carrier line that `waihu serve --sip-listen` dials over SIP).
+    / 登记一条线路（带 --sip 时为经 SIP 拨打的真实线路）。"""
     with errors(as_json):
         p = platform(database_url)
         tid = tenant_id(p, tenant)
@@ -57,12 +70,47 @@ def add(
                             cost_per_minute=cost_per_minute, billing_increment=billing_increment,
                             cost_per_attempt=cost_per_attempt, regions=regions, business=business,
                             priority=priority, role=role, platform=owned_by_platform,
-                            thresholds=_thresholds(threshold))
+                            thresholds=_thresholds(threshold), sip=sip, sip_register=sip_register, sip_pai=sip_pai,
+                            sip_options_interval=sip_options, sip_password=sip_password)
             uow.commit()
     if as_json:
         print_json(doc)
     else:
         out.print(f"trunk {doc['name']} added / 已添加线路")
+
+
+@app.command("sip")
+def set_sip(
+    name: str = typer.Argument(..., help="Trunk name. / 线路名称。"),
+    uri: str | None = typer.Argument(None, help=SIP_HELP),
+    remove: bool = typer.Option(False, "--remove", help="Take the SIP address away (a simulated line again). / "
+                                "移除 SIP 地址。"),
+    owned_by_platform: bool = typer.Option(False, "--platform", help="A platform trunk. / 平台线路。"),
+    sip_password: str | None = SipPasswordOpt,
+    sip_register: bool = SipRegisterOpt, sip_pai: bool = SipPaiOpt, sip_options: float = SipOptionsOpt,
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Set or remove the SIP address of a trunk; a running `waihu serve` dials over it within seconds.
+    / 设置或移除线路的 SIP 地址。"""
+    from waihu.domain.errors import ErrorDetail
+    from waihu.service.lines import find_trunk
+    from waihu.service.sip_lines import set_trunk_sip
+
+    def act(uow: Any, now: float) -> dict[str, Any]:
+        if (uri is None) != remove:
+            raise ValidationError("trunk.invalid_sip", "give a SIP address or --remove",
+                                  [ErrorDetail("trunk.invalid_sip", "give a SIP address or --remove", field="sip")])
+        row = find_trunk(uow, name=name)
+        set_trunk_sip(uow, now, row, uri, register=sip_register, pai=sip_pai, options_interval=sip_options,
+                      password=sip_password, platform=owned_by_platform)
+        return trunk_doc(row)
+
+    doc = in_tenant(database_url, tenant, as_json, act)
+    if as_json:
+        print_json(doc)
+    else:
+        sip_ = doc["sip"]
+        out.print(f"trunk {doc['name']}: {sip_['uri'] if sip_ else 'no SIP address / 无 SIP 地址'}")
 
 
 @app.command("assign")
@@ -92,12 +140,12 @@ def list_(as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url:
         print_json({"trunks": docs})
         return
     t = Table(title="trunks / 线路")
-    for col in ("name", "owner", "role", "capacity", "cps", "cost/min", "regions", "business", "priority"):
+    for col in ("name", "owner", "role", "capacity", "cps", "cost/min", "regions", "business", "priority", "sip"):
         t.add_column(col)
     for d in docs:
         t.add_row(d["name"], d["owner"], d["role"], str(d["capacity"]), f"{d['cps']:g}",
                   f"{d['cost_per_minute']:g}/{d['billing_increment']}s", ",".join(d["regions"]),
-                  ",".join(d["business"]), str(d["priority"]))
+                  ",".join(d["business"]), str(d["priority"]), d["sip"]["uri"] if d["sip"] else "-")
     out.print(t)
 
 

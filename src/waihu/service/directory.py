@@ -21,18 +21,26 @@ from waihu.service.campaigns import get_campaign
 from waihu.service.dnc import check_expiry, check_source
 from waihu.service.outbound import phone_info
 from waihu.service.paging import paginate
+from waihu.service.sip_lines import set_agent_phone
 from waihu.service.tenants import audit
 
 
 # ---------------------------------------------------------------- agents
 def agent_dict(a: Agent) -> dict[str, Any]:
     return {"id": a.id, "code": a.code, "name": a.name, "groups": a.groups, "simulated": a.simulated,
-            "created_at": iso(a.created_at)}
+            "created_at": iso(a.created_at), "phone": a.phone_uri}
 
 
 def get_agent(uow: UnitOfWork, agent_id: str) -> Agent:
     a = uow.session.get(Agent, agent_id)
     if a is None or a.tenant_id != uow.tenant_id:
+        raise NotFound("agent.not_found", "no such agent")
+    return a
+
+
+def agent_by_code(uow: UnitOfWork, code: str) -> Agent:
+    a = uow.session.scalar(select(Agent).where(Agent.tenant_id == uow.tenant_id, Agent.code == code))
+    if a is None:
         raise NotFound("agent.not_found", "no such agent")
     return a
 
@@ -46,7 +54,8 @@ def list_agents(uow: UnitOfWork, *, group: str | None, sort: str | None, cursor:
                     sort=sort, default="code", cursor=cursor, limit=limit)
 
 
-def create_agent(uow: UnitOfWork, code: str, name: str, groups: list[str], now: float) -> Agent:
+def create_agent(uow: UnitOfWork, code: str, name: str, groups: list[str], now: float, *,
+                 phone: str | None = None) -> Agent:
     if uow.session.scalar(select(Agent.id).where(Agent.tenant_id == uow.tenant_id, Agent.code == code)):
         raise Conflict("agent.code_taken", "an agent with this code exists")
     a = Agent(id=uow.new_id(), tenant_id=uow.tenant_id, code=code, name=name, groups=sorted(set(groups)),
@@ -54,6 +63,8 @@ def create_agent(uow: UnitOfWork, code: str, name: str, groups: list[str], now: 
     uow.session.add(a)
     uow.session.flush()
     audit(uow, "agent.create", "agent", a.id, now, code=code)
+    if phone is not None:
+        set_agent_phone(uow, now, a, phone)
     return a
 
 
@@ -62,6 +73,8 @@ def update_agent(uow: UnitOfWork, a: Agent, changes: dict[str, Any], now: float)
         a.name = changes["name"]
     if changes.get("groups") is not None:
         a.groups = sorted(set(changes["groups"]))
+    if "phone" in changes:
+        set_agent_phone(uow, now, a, changes["phone"])
     audit(uow, "agent.update", "agent", a.id, now, fields=sorted(changes))
     return a
 

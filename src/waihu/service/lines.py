@@ -26,6 +26,7 @@ from waihu.domain.timeutil import to_dt, to_ts
 from waihu.domain.trunk_stats import TrunkStats
 from waihu.domain.trunks import Thresholds, Trunk, TrunkRole, parse_set
 from waihu.numbering import normalize
+from waihu.service.sip_lines import OPTIONS_INTERVAL, set_trunk_sip, sip_doc
 from waihu.service.tenants import audit
 
 PLATFORM = "platform"
@@ -66,8 +67,11 @@ def to_domain(row: TrunkRow) -> Trunk:
 def add_trunk(uow: UnitOfWork, now: float, *, name: str, capacity: int, cps: float, cost_per_minute: float = 0.0,
               billing_increment: int = 60, cost_per_attempt: float = 0.0, regions: str = "*",
               business: str = "*", priority: int = 0, role: str = "primary", platform: bool = False,
-              thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Register a trunk (a platform trunk is assigned to the current tenant at once)."""
+              thresholds: dict[str, Any] | None = None, sip: str | None = None, sip_register: bool = False,
+              sip_pai: bool = False, sip_options_interval: float = OPTIONS_INTERVAL,
+              sip_password: str | None = None) -> dict[str, Any]:
+    """Register a trunk (a platform trunk is assigned to the current tenant at once); with ``sip``
+    (``sip:[user[:password]@]host[:port]``) it is a carrier line reached over SIP."""
     name = name.strip()
     try:
         trunk_role = TrunkRole(role)
@@ -96,6 +100,9 @@ def add_trunk(uow: UnitOfWork, now: float, *, name: str, capacity: int, cps: flo
     if platform:
         uow.session.add(TrunkAssignment(trunk_id=row.id, tenant_id=uow.tenant_id, assigned_at=to_dt(now)))
     audit(uow, "trunk.add", "trunk", row.id, now, name=name, platform=platform)
+    if sip is not None:
+        set_trunk_sip(uow, now, row, sip, register=sip_register, pai=sip_pai, options_interval=sip_options_interval,
+                      password=sip_password, platform=platform)
     return trunk_doc(row)
 
 
@@ -104,7 +111,8 @@ def trunk_doc(row: TrunkRow) -> dict[str, Any]:
             "capacity": row.capacity, "cps": float(row.cps), "cost_per_minute": float(row.cost_per_minute),
             "billing_increment": row.billing_increment, "cost_per_attempt": float(row.cost_per_attempt),
             "regions": list(row.regions), "business": list(row.business), "priority": row.priority,
-            "role": row.role, "enabled": row.enabled, "thresholds": dict(row.thresholds or {})}
+            "role": row.role, "enabled": row.enabled, "thresholds": dict(row.thresholds or {}),
+            "sip": sip_doc(row)}
 
 
 def trunk_status(uow: UnitOfWork, now: float, utc_offset: float = 8 * 3600.0,

@@ -65,7 +65,7 @@ def lines_signature(uow: UnitOfWork) -> str:
     for t in visible_trunks(uow):
         rows.append(("t", t.id, t.name, t.enabled, t.capacity, str(t.cps), str(t.cost_per_minute), t.billing_increment,
                      str(t.cost_per_attempt), sorted(t.regions), sorted(t.business), t.priority, t.role,
-                     sorted((t.thresholds or {}).items())))
+                     sorted((t.thresholds or {}).items()), sorted((t.sip or {}).items()), t.sip_secret))
     for c in visible_caller_ids(uow):
         rows.append(("c", c.id, c.number, c.province, c.city, c.number_type, c.capital, c.is_default, str(c.weight),
                      c.max_concurrent, c.daily_cap, c.status, c.spam_marks, c.authenticated))

@@ -10,6 +10,7 @@ the task keeps up to date. Tests drive time themselves with ``advance``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from waihu.adapters.simnet.model import AgentModel, CalleeModel
+from waihu.adapters.sip.stack import SipStack
 from waihu.adapters.storage.models import Campaign, Tenant
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState
@@ -37,7 +39,9 @@ from waihu.service.lines_runtime import (
 )
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
+from waihu.service.live_sip import LaneSip, SipHost
 from waihu.service.routing import RoutedLines
+from waihu.service.sip_lines import sip_trunks_of
 
 log = logging.getLogger("waihu.live")
 Action = Callable[["LiveHost", float], None]
@@ -59,10 +63,23 @@ class TenantLive:
     trunk_states: dict[str, dict[str, Any]] = field(default_factory=dict)  # the router's view, per trunk
 
 
+class _HostClock:
+    """The ``Clock`` port on the host's time, read from any thread (the SIP adapter's clock)."""
+
+    def __init__(self, host: LiveHost) -> None:
+        self.host = host
+
+    def now(self) -> float:
+        return self.host.virtual_now()
+
+
 class LiveHost:
     def __init__(self, platform: Platform, *, speed: float = 1.0, tick: float = 0.05, seed: int = 1,
                  callee: CalleeModel | None = None, agent_model: AgentModel | None = None,
-                 start: float | None = None, line_model: LineModel = default_line) -> None:
+                 start: float | None = None, line_model: LineModel = default_line,
+                 sip_listen: tuple[str, int] | None = None, sip_stack: SipStack | None = None) -> None:
+        if sip_listen is not None and speed != 1.0:
+            raise ValueError("SIP trunks run in real time: speed must be 1")
         self.platform = platform
         self.line_model = line_model  # the simulated carrier behind each of a tenant's trunks
         self.speed = speed
@@ -81,10 +98,26 @@ class LiveHost:
         self.errors = 0
         # DNC changes made before the host started are in the database already: not replayed
         self._dnc = DncFollower(platform.engine)
+        # real SIP trunks (``service/live_sip.py``): the SIP stack binds at ``start_sip``
+        self.sip = SipHost(platform, sip_listen, _HostClock(self), sip_stack) if sip_listen is not None else None
+        self._sip_unavailable: set[str] = set()  # tenants told that their SIP trunks cannot be dialled
+        self._aio: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ time
     def virtual_now(self) -> float:
         return self.virtual0 + self.speed * (self.platform.clock.now() - self.wall0)
+
+    def wake(self) -> None:
+        """Any thread: run the lanes now rather than at the next tick (a SIP event came in)."""
+        aio, woken = self._aio, self._woken
+        if aio is not None and woken is not None:
+            aio.call_soon_threadsafe(woken.set)
+
+    def start_sip(self) -> None:
+        """Bind the SIP address (before serving: a taken port stops serve with an error)."""
+        if self.sip is not None:
+            self.sip.start()
 
     # ------------------------------------------------------------------ lanes
     def lane(self, tenant_id: str, kind: str = "main") -> Lane:
@@ -94,27 +127,67 @@ class LiveHost:
             ob = self.observer
             lane = Lane(self.platform, tenant_id, kind, self.now, seed=self.seed + len(t.lanes),
                         callee=self.callee, agent_model=self.agent_model, observe_event=ob.event,
-                        observe_command=ob.command, on_drained=ob.drained, line_model=self.line_model)
+                        observe_command=ob.command, on_drained=ob.drained, line_model=self.line_model,
+                        on_post=self.wake)
             t.lanes[kind] = lane
             self._reload_lines(tenant_id, self.now)
         return lane
 
     def _reload_lines(self, tenant_id: str, now: float) -> None:
-        """Runtime task: the tenant's lanes route the next calls over its current trunks and caller IDs."""
+        """Runtime task: the tenant's lanes route the next calls over its current trunks and caller
+        IDs: over SIP when its enabled trunks have SIP addresses and the host has a SIP stack
+        (then only those trunks), else on the simulated network."""
         t = self.tenants[tenant_id]
+        first = next(iter(t.lanes.values()))
         with self.platform.uow(tenant_id) as uow:
             sig = lines_signature(uow)
             trunks, cids = lines_of(uow)
-            fresh = bool(trunks) and t.lines is None
+            sip_trunks = sip_trunks_of(uow)
+            on_sip = bool(sip_trunks) and self.sip is not None
+            if sip_trunks:  # a tenant with real lines dials only them; never the simulated network
+                names = {x.name for x in sip_trunks}
+                trunks = [x for x in trunks if x.name in names] if on_sip else []
+                if not on_sip and tenant_id not in self._sip_unavailable:
+                    self._sip_unavailable.add(tenant_id)
+                    self.observer.alert(tenant_id, "line.sip_unavailable", "the tenant's trunks have SIP addresses "
+                                        "but serve runs without --sip-listen: its calls are held", now,
+                                        trunks=sorted(names))
+            routed = bool(trunks) or bool(sip_trunks)  # with no trunk it can use, its calls are held
+            status = None if on_sip else first.network  # number checks of the simulated network
+            fresh = routed and t.lines is None
             if fresh:  # today's caller-ID use so far (CDRs) counts against the caps
-                first = next(iter(t.lanes.values()))
-                t.lines = build_lines(trunks, cids, self.seed, number_status=first.network)
+                t.lines = build_lines(trunks, cids, self.seed, number_status=status)
                 prime_caller_ids(uow, t.lines, now)
         t.lines_sig = sig
-        if trunks and not fresh and t.lines is not None:
+        if routed and not fresh and t.lines is not None:
             t.lines.reconfigure(trunks, cids)
-        for lane in t.lanes.values():
-            lane.use_lines(t.lines if trunks else None, trunks, now)
+        if t.lines is not None:
+            t.lines.number_status = status
+        ls: LaneSip | None = None
+        if on_sip and self.sip is not None and "main" in t.lanes:
+            ls = self.sip.lane_sip(tenant_id, sip_trunks, t.lanes["main"].loop, self._trunk_state(tenant_id))
+        elif self.sip is not None:
+            self.sip.release(tenant_id)
+        for kind, lane in t.lanes.items():
+            lane.use_lines(t.lines if routed else None, trunks, now, sip=ls if kind == "main" else None)
+
+    def _trunk_state(self, tenant_id: str) -> Callable[[str, bool], None]:
+        """What the SIP thread calls when OPTIONS probes or registration find a trunk down or up."""
+        def changed(name: str, up: bool) -> None:
+            def act(host: LiveHost, now: float) -> None:
+                lines = host.tenants[tenant_id].lines
+                if lines is not None:
+                    lines.trunk_signal(name, up, now)
+            self.submit(tenant_id, act)
+            self.wake()
+        return changed
+
+    def dials_over_sip(self, tenant_id: str) -> bool:
+        """Any thread: the tenant's calls go out over SIP trunks (a SIP stack and SIP trunks)."""
+        if self.sip is None:
+            return False
+        with self.platform.uow(tenant_id) as uow:
+            return bool(sip_trunks_of(uow))
 
     def load_running(self) -> int:
         """Activate every tenant's running campaigns (at start-up). Returns how many."""
@@ -226,6 +299,12 @@ class LiveHost:
             for lane in list(t.lanes.values()):
                 lane.run_until(self.now, self._lane_error)
                 lane.save_traces(self.now)
+                if lane.sip is not None:
+                    for agent_id, reason in lane.sip.failures:
+                        self.observer.alert(tid, "agent.phone_unreachable", "the agent's phone did not take the "
+                                            "login call: the agent stays logged out", self.now, agent_id=agent_id,
+                                            reason=reason)
+                    lane.sip.failures.clear()
             if t.lines is not None:
                 self._lines_news(tid, t, t.lines)
 
@@ -252,15 +331,22 @@ class LiveHost:
     async def run(self) -> None:
         """The one task that owns the engines (started by ``waihu serve``)."""
         self.running = True
+        self._aio = asyncio.get_running_loop()
+        woken = self._woken = asyncio.Event()
         try:
             while self.running:
                 self.advance(self.virtual_now())
-                await asyncio.sleep(self.tick)
+                with contextlib.suppress(TimeoutError):  # the next tick, or at once on a SIP event
+                    await asyncio.wait_for(woken.wait(), self.tick)
+                woken.clear()
         finally:
             self.running = False
+            self._aio = self._woken = None
 
     def stop(self) -> None:
         self.running = False
+        if self.sip is not None:  # agents' phones hung up, probes and registrations stopped
+            self.sip.stop()
         for t in self.tenants.values():
             for lane in t.lanes.values():
                 lane.store.flush()

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from waihu.adapters.simnet.agents import SimAgents
-from waihu.adapters.simnet.loop import VirtualLoop
+from waihu.adapters.simnet.loop import InboxLoop
 from waihu.adapters.simnet.model import AgentModel, CalleeModel, Draws
 from waihu.adapters.simnet.network import SimNetwork
 from waihu.adapters.simnet.trunked import TrunkedNetwork
@@ -34,7 +34,9 @@ from waihu.domain.messages import CampaignActivated, Command, DialTarget, Event,
 from waihu.domain.trunks import Trunk
 from waihu.engine.config import CampaignSpec, Route, default_route
 from waihu.engine.dialer import Dialer
+from waihu.ports import Telephony
 from waihu.service.lines_runtime import LineModel, default_line, save_traces, trunked_network
+from waihu.service.live_sip import LaneSip, SwitchedTelephony
 from waihu.service.routing import RoutedLines
 from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
@@ -58,20 +60,23 @@ class Lane:
                  observe_event: Callable[[Lane, Event, float], None],
                  observe_command: Callable[[Lane, Command, float], None],
                  on_drained: Callable[[Lane, str, float], None],
-                 line_model: LineModel = default_line) -> None:
+                 line_model: LineModel = default_line, on_post: Callable[[], None] | None = None) -> None:
         self.platform = platform
         self.tenant_id = tenant_id
         self.kind = kind
         self.seed = seed
-        self.loop = VirtualLoop(start)
+        self.loop = InboxLoop(start, on_post)  # the SIP thread reports calls into it
         draws = Draws(seed)
         self.network = SimNetwork(self.loop, callee, draws, start)
         self.line_model = line_model
         self.lines: RoutedLines | None = None  # the tenant's router (shared by its lanes), once it has trunks
         self.trunked: TrunkedNetwork | None = None  # this lane's simulated lines in front of the callees
         self.routing = False  # the next calls go through the tenant's trunks
+        self.sip: LaneSip | None = None  # the tenant's SIP side, while it dials over SIP trunks
+        self.switched: SwitchedTelephony | None = None  # once it has dialled over SIP
         self.ended: deque[tuple[float, str]] = deque()  # (CDR time, call id) of logs to store
         self._traces_at = start
+        self._sip_traces_at = start
         store_cls = _NoLoadStore if kind == "robot" else SqlDialerStore
         self.store = store_cls(platform.engine, platform.codec, tenant_id, autoflush=True)
         self.preset_id: str | None = None
@@ -89,19 +94,37 @@ class Lane:
                        lambda cmd, now: observe_command(self, cmd, now)])
 
     # ------------------------------------------------------------------ trunks and caller IDs
-    def use_lines(self, lines: RoutedLines | None, trunks: Sequence[Trunk], now: float) -> None:
-        """Route the next calls with ``lines`` over ``trunks`` (None: the default route)."""
+    def use_lines(self, lines: RoutedLines | None, trunks: Sequence[Trunk], now: float, *,
+                  sip: LaneSip | None = None) -> None:
+        """Route the next calls with ``lines`` over ``trunks`` (None: the default route), on the
+        simulated network, or over SIP with ``sip`` (the trunks are then the SIP ones)."""
+        self.sip = sip
         if lines is None:
             self.routing = False
+            if self.switched is not None:  # back from SIP: the default route, simulated
+                self.switched.current = self.trunked or self.network
             return
         self.lines = lines
-        if self.trunked is None:
+        if sip is not None:
+            self._use_telephony(sip.tel)
+        elif self.trunked is None:
             self.trunked = trunked_network(list(trunks), self.network, now, self.seed, self.line_model)
-            self.runtime.telephony = self.trunked
+            self._use_telephony(self.trunked)
         else:
             for t in trunks:
                 self.trunked.add_trunk(self.line_model(t))
+            self._use_telephony(self.trunked)
         self.routing = True
+
+    def _use_telephony(self, tel: Telephony) -> None:
+        """Dial the next calls on ``tel``; once SIP is in play, each call ends where it started."""
+        if self.switched is not None:
+            self.switched.current = tel
+        elif self.sip is not None:
+            self.switched = SwitchedTelephony(tel)
+            self.runtime.telephony = self.switched
+        else:
+            self.runtime.telephony = tel
 
     def _route(self, target: DialTarget, spec: CampaignSpec, now: float) -> Route:
         if self.routing and self.lines is not None:
@@ -109,6 +132,10 @@ class Lane:
         return default_route(target, spec, now)
 
     def _observe_lines(self, cmd: Command, now: float) -> None:
+        if self.sip is not None:
+            self.sip.observe(cmd, now)
+        if self.switched is not None and isinstance(cmd, WriteCdr):
+            self.switched.ended(cmd.record.call_id)
         if self.lines is None:
             return
         self.lines.observe(cmd, now)  # trunk health and statistics; the trunk and the caller ID freed
@@ -118,6 +145,13 @@ class Lane:
     def save_traces(self, now: float, *, force: bool = False) -> int:
         """Store the signaling logs of calls that ended ``TRACE_GRACE`` ago (all of them with
         ``force``), then drop them from memory. Returns how many were stored."""
+        n = 0
+        if self.sip is not None and (force or now >= self._sip_traces_at + TRACE_EVERY):
+            self._sip_traces_at = now
+            n = self.sip.save_traces(now if force else now - TRACE_GRACE)
+        return n + self._save_sim_traces(now, force)
+
+    def _save_sim_traces(self, now: float, force: bool) -> int:
         net = self.trunked
         if net is None or not self.ended or (not force and now < self._traces_at + TRACE_EVERY):
             return 0
@@ -153,7 +187,12 @@ class Lane:
         return uuid.uuid4().hex
 
     def feed(self, event: Event, now: float) -> None:
-        """An action handed in now: a refusal raises to the caller."""
+        """An action handed in now: a refusal raises to the caller. Over SIP an agent's login
+        waits until the agent's phone answers (``LaneSip``)."""
+        if self.sip is not None:
+            held = self.sip.intercept(event, now)
+            if held is None:
+                return
         self._observe_event(self, event, now)
         self.runtime.feed(event, now)
 
@@ -172,6 +211,13 @@ class Lane:
         self.feed(CampaignActivated(spec), now)
 
     def run_until(self, until: float, on_error: Callable[[Lane, Exception], Any]) -> None:
+        if self.sip is not None:
+            for event in self.sip.poll(until):  # agents whose phone answered: logged in now
+                try:
+                    self._observe_event(self, event, until)
+                    self.runtime.feed(event, until)
+                except Exception as e:
+                    on_error(self, e)
         while True:
             try:
                 self.loop.run(self._deliver, until=until)

@@ -141,6 +141,9 @@ def request_call(platform: Platform, live: LiveHost | None, uow: UnitOfWork, req
         state = (live.agent(uow.tenant_id, agent.id) or {}).get("state") if live is not None else None
         if req.auto_dial and state not in ("ready", "break"):
             raise Conflict("agent.not_available", "the agent is not logged in or is busy")
+    elif req.auto_dial and live is not None and live.dials_over_sip(uow.tenant_id):
+        raise Conflict("outbound.robot_over_sip", "this tenant dials over SIP trunks, where no robot can take a "
+                       "call yet: give an agent_id (click-to-call) or a campaign with agents")
     contact_id, phone_id, h = contact_for(uow, info, now)
     if is_dnc(uow, h, c.id, now):
         raise ComplianceBlocked("compliance.dnc", "the number is on the do-not-call list")
@@ -180,6 +183,10 @@ def _submit(platform: Platform, live: LiveHost, tid: str, call_id: str, target: 
             lane.activate(spec, disps, now)
         lane.store.remember_phone(target.phone_ref, phone_hash)
         seat = agent_id
+        if seat is None and lane.kind == "robot" and "main" in host.tenants[tid].lanes \
+                and host.tenants[tid].lanes["main"].sip is not None:
+            raise Conflict("outbound.robot_over_sip", "this tenant dials over SIP trunks, where no robot can take "
+                           "a call yet")
         if seat is None:
             free = [r for r, st in host.observer.robots.get(tid, {}).items() if st == "ready"]
             if free:

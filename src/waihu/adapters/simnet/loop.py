@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
 from collections.abc import Callable
 
 from waihu.domain.messages import Event
@@ -48,3 +49,40 @@ class VirtualLoop:
             if stop is not None and stop():
                 break
         return delivered
+
+
+class InboxLoop(VirtualLoop):
+    """A ``VirtualLoop`` that other threads may post to (a SIP worker thread reporting calls).
+
+    The thread that runs the loop posts straight into the queue; any other thread's events wait
+    in an inbox that the next ``run`` takes in first, and ``on_post`` is called (from that thread)
+    so that the owner can run the loop without waiting for its next tick.
+    """
+
+    def __init__(self, start: float, on_post: Callable[[], None] | None = None) -> None:
+        super().__init__(start)
+        self.on_post = on_post
+        self._owner = threading.get_ident()
+        self._inbox: list[tuple[float, Event]] = []
+        self._lock = threading.Lock()
+
+    def post(self, at: float, event: Event) -> None:
+        if threading.get_ident() == self._owner:
+            super().post(at, event)
+            return
+        with self._lock:
+            self._inbox.append((at, event))
+        if self.on_post is not None:
+            self.on_post()
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self._inbox)
+
+    def run(self, deliver: Callable[[Event, float], None], *, until: float | None = None,
+            stop: Callable[[], bool] | None = None) -> int:
+        self._owner = threading.get_ident()
+        with self._lock:
+            inbox, self._inbox = self._inbox, []
+        for at, event in inbox:  # in the order the other thread posted them
+            super().post(at, event)
+        return super().run(deliver, until=until, stop=stop)

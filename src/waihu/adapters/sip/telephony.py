@@ -42,7 +42,7 @@ class SipTelephony:
         if not trunks:
             raise ValueError("SipTelephony needs at least one trunk")
         self.stack = stack
-        self.trunks = {t.name: t for t in trunks}
+        self.trunks: dict[str, SipTrunk] = {}
         self.default_trunk = default_trunk or trunks[0].name
         self.scheduler = scheduler
         self.clock = clock
@@ -53,11 +53,15 @@ class SipTelephony:
         self._traces: OrderedDict[str, tuple[str, str, list[LogEntry], str]] = OrderedDict()
         self._keep = keep_traces
         self.agents = AgentLegs(self)
-        self.health = {t.name: TrunkHealth(t.name, t.down_after, t.up_after, on_trunk_state) for t in trunks}
-        self._probers: list[TrunkProber] = []
+        self.on_trunk_state = on_trunk_state
+        self.health: dict[str, TrunkHealth] = {}
+        self._probers: dict[str, TrunkProber] = {}
         # trunks that must register, by name (state readable from any thread)
-        self.registrations = {t.name: Registration(stack, t, self.health[t.name].registration)
-                              for t in trunks if t.register and t.username}
+        self.registrations: dict[str, Registration] = {}
+        self._retired: list[Registration] = []  # removed or changed trunks' bindings being taken down
+        self._running = False
+        for t in trunks:
+            self._adopt(t)
         self.started = 0
         self.finished = 0
 
@@ -67,13 +71,59 @@ class SipTelephony:
         self.stack.call(self._start)
 
     def _start(self) -> None:
+        self._running = True
         for t in self.trunks.values():
-            if t.options_interval > 0:
-                p = TrunkProber(self.stack, t, self.health[t.name])
-                p.start()
-                self._probers.append(p)
-        for reg in self.registrations.values():
+            self._begin(t)
+
+    def _adopt(self, t: SipTrunk) -> None:
+        self.trunks[t.name] = t
+        self.health[t.name] = TrunkHealth(t.name, t.down_after, t.up_after, self.on_trunk_state)
+        if t.register and t.username:
+            self.registrations[t.name] = Registration(self.stack, t, self.health[t.name].registration)
+
+    def _begin(self, t: SipTrunk) -> None:
+        """SIP thread: probe the trunk and keep its registration."""
+        if t.options_interval > 0:
+            p = TrunkProber(self.stack, t, self.health[t.name])
+            p.start()
+            self._probers[t.name] = p
+        reg = self.registrations.get(t.name)
+        if reg is not None:
             reg.start()
+
+    def _retire(self, name: str) -> None:
+        """SIP thread: stop probing and registering a trunk (its calls in flight go on)."""
+        p = self._probers.pop(name, None)
+        if p is not None:
+            p.stop()
+        reg = self.registrations.pop(name, None)
+        if reg is not None:
+            if self._running:
+                reg.stop()
+            self._retired.append(reg)
+        self.trunks.pop(name, None)
+        self.health.pop(name, None)
+
+    def set_trunks(self, trunks: Sequence[SipTrunk]) -> None:
+        """Any thread: dial the next calls over these trunks. A trunk whose settings changed is
+        probed and registered anew; a removed one's binding is taken down; calls in flight end on
+        the trunk they took."""
+        if not trunks:
+            raise ValueError("SipTelephony needs at least one trunk")
+        self.stack.call(self._set_trunks, list(trunks))
+
+    def _set_trunks(self, trunks: list[SipTrunk]) -> None:
+        wanted = {t.name: t for t in trunks}
+        for name, old in list(self.trunks.items()):
+            if wanted.get(name) != old:
+                self._retire(name)
+        for name, t in wanted.items():
+            if name not in self.trunks:
+                self._adopt(t)
+                if self._running:
+                    self._begin(t)
+        if self.default_trunk not in self.trunks:
+            self.default_trunk = trunks[0].name
 
     def stop(self) -> None:
         self.stack.call(self._stop)
@@ -82,10 +132,12 @@ class SipTelephony:
         """Any thread but the SIP thread, after ``stop()``: wait (at most ``timeout`` seconds in all)
         until every registration's binding is removed. False if one is still unanswered."""
         deadline = time.monotonic() + timeout
-        return all(r.unregistered.wait(max(0.0, deadline - time.monotonic())) for r in self.registrations.values())
+        regs = [*self.registrations.values(), *self._retired]
+        return all(r.unregistered.wait(max(0.0, deadline - time.monotonic())) for r in regs)
 
     def _stop(self) -> None:
-        for p in self._probers:
+        self._running = False
+        for p in self._probers.values():
             p.stop()
         self._probers.clear()
         for reg in self.registrations.values():

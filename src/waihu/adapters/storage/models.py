@@ -206,6 +206,7 @@ class Agent(Base):
     groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
     simulated: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(TS)
+    phone_uri: Mapped[str | None] = mapped_column(String(255))  # the SIP phone called at login over SIP trunks
 
 
 class AgentSession(Base):

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from waihu.adapters.storage.models import ID, TS, Base
@@ -37,6 +37,10 @@ class TrunkRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(TS)
+    # how the trunk is reached over SIP (host, port, user, register, pai, options_interval); None:
+    # the trunk has no SIP address and is a line of the simulated network
+    sip: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sip_secret: Mapped[str | None] = mapped_column(Text)  # the digest password, sealed with the owner's key
 
 
 class TrunkAssignment(Base):

@@ -29,11 +29,14 @@ class AgentIn(Strict):
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
     groups: list[str] = Field(default_factory=list, max_length=50)
+    phone: str | None = Field(None, min_length=5, max_length=255, examples=["sip:1001@10.0.0.5:5060"],
+                              description="The SIP phone called when the agent logs in to a dialer on SIP trunks.")
 
 
 class AgentPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=100)
     groups: list[str] | None = Field(None, max_length=50)
+    phone: str | None = Field(None, min_length=5, max_length=255, description="SIP phone; null removes it.")
 
 
 class AgentOut(BaseModel):
@@ -43,6 +46,7 @@ class AgentOut(BaseModel):
     groups: list[Any]
     simulated: bool
     created_at: str | None
+    phone: str | None = Field(description="SIP phone (sip:ext@host:port) or null")
 
 
 class GroupIn(Strict):
@@ -105,7 +109,7 @@ def agents(group: str | None = Query(None, max_length=100), pp: PageParams = Dep
 @router.post("/agents", response_model=AgentOut, status_code=201, tags=["agents"])
 def agent_create(body: AgentIn, ctx: Ctx = need("agents.manage")) -> dict[str, Any]:
     with ctx.uow() as uow:
-        a = dr.create_agent(uow, body.code, body.name, body.groups, ctx.now())
+        a = dr.create_agent(uow, body.code, body.name, body.groups, ctx.now(), phone=body.phone)
         uow.commit()
         return dr.agent_dict(a)
 

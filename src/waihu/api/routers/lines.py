@@ -15,10 +15,28 @@ from waihu.api.deps import Ctx, PageParams, need, page_params
 from waihu.api.schemas import Finite, Page, Strict, page
 from waihu.service import lines as ln
 from waihu.service import lines_query as lq
+from waihu.service.sip_lines import set_trunk_sip
 
 router = APIRouter(prefix="/v1")
 
 Name = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^,，]+$")]
+
+
+class SipIn(Strict):
+    uri: str = Field(min_length=5, max_length=255, examples=["sip:gw1@203.0.113.7:5060"],
+                     description="sip:[user[:password]@]host[:port]")
+    password: str | None = Field(None, min_length=1, max_length=255, description="Digest password (write only).")
+    registration: bool = Field(False, description="Keep a registration with the carrier (needs a user).")
+    pai: bool = Field(False, description="Send the caller ID in P-Asserted-Identity too.")
+    options_interval: Finite = Field(30.0, ge=0, le=3600, description="Seconds between OPTIONS probes (0: none).")
+
+
+class SipOut(BaseModel):
+    uri: str = Field(description="sip:[user@]host:port (never the password)")
+    registration: bool
+    pai: bool
+    options_interval: float
+    password_set: bool
 
 
 class TrunkIn(Strict):
@@ -34,6 +52,7 @@ class TrunkIn(Strict):
     role: str = Field("primary", max_length=20, description="primary, backup or temporary")
     thresholds: dict[str, Finite] | None = Field(None, max_length=20, description=(
         "Breaker settings, e.g. {\"line_loss\": 0.3} (docs/routing.md)."))
+    sip: SipIn | None = Field(None, description="How the trunk is reached over SIP; none: a simulated line.")
 
 
 class TrunkOut(BaseModel):
@@ -51,6 +70,7 @@ class TrunkOut(BaseModel):
     role: str
     enabled: bool
     thresholds: dict[str, Any]
+    sip: SipOut | None = Field(description="SIP address (waihu serve --sip-listen dials over it); null: simulated")
 
 
 class UsageToday(BaseModel):
@@ -135,7 +155,7 @@ def trunk_add(body: TrunkIn, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
                            cost_per_minute=body.cost_per_minute, billing_increment=body.billing_increment,
                            cost_per_attempt=body.cost_per_attempt, regions=",".join(body.regions),
                            business=",".join(body.business), priority=body.priority, role=body.role,
-                           thresholds=body.thresholds)
+                           thresholds=body.thresholds, **_sip_kw(body.sip))
         uow.commit()
     _changed(ctx)
     return doc
@@ -145,6 +165,39 @@ def trunk_add(body: TrunkIn, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
 def trunk_get(trunk_id: str, ctx: Ctx = need("lines.read")) -> dict[str, Any]:
     with ctx.uow() as uow:
         return ln.trunk_status(uow, _now(ctx), rows=[ln.find_trunk(uow, trunk_id=trunk_id)])[0]
+
+
+def _sip_kw(sip: SipIn | None) -> dict[str, Any]:
+    if sip is None:
+        return {}
+    return {"sip": sip.uri, "sip_password": sip.password, "sip_register": sip.registration, "sip_pai": sip.pai,
+            "sip_options_interval": sip.options_interval}
+
+
+@router.put("/trunks/{trunk_id}/sip", response_model=TrunkOut, tags=["lines"])
+def trunk_sip_set(trunk_id: str, body: SipIn, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
+    """Set the SIP address of one of the tenant's own trunks (409 ``trunk.platform_owned`` for a
+    platform trunk); a running dialer dials its next calls over it."""
+    with ctx.uow() as uow:
+        row = ln.find_trunk(uow, trunk_id=trunk_id)
+        set_trunk_sip(uow, ctx.now(), row, body.uri, register=body.registration, pai=body.pai,
+                      options_interval=body.options_interval, password=body.password)
+        uow.commit()
+        doc = ln.trunk_doc(row)
+    _changed(ctx)
+    return doc
+
+
+@router.delete("/trunks/{trunk_id}/sip", response_model=TrunkOut, tags=["lines"])
+def trunk_sip_remove(trunk_id: str, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
+    """Take the SIP address away: the trunk is a line of the simulated network again."""
+    with ctx.uow() as uow:
+        row = ln.find_trunk(uow, trunk_id=trunk_id)
+        set_trunk_sip(uow, ctx.now(), row, None)
+        uow.commit()
+        doc = ln.trunk_doc(row)
+    _changed(ctx)
+    return doc
 
 
 def _enable(trunk_id: str, enabled: bool, ctx: Ctx) -> dict[str, Any]:

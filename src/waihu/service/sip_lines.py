@@ -1,0 +1,106 @@
+"""SIP addresses of trunks and agents' phones: how a trunk record is reached over SIP.
+
+A trunk with a SIP address is a real carrier line: ``waihu serve --sip-listen`` dials its
+tenant's calls through it (``service/live_sip.py``). Its digest password is sealed with the
+owner's key and never leaves the service layer: documents show ``password_set`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from waihu.adapters.sip.config import SipTrunk, parse_sip_uri
+from waihu.adapters.storage.models import Agent
+from waihu.adapters.storage.models_routing import TrunkRow
+from waihu.adapters.storage.uow import UnitOfWork
+from waihu.domain.errors import Conflict, ErrorDetail, ValidationError
+from waihu.service.tenants import audit
+
+OPTIONS_INTERVAL = 30.0  # default seconds between OPTIONS probes of a SIP trunk
+
+
+def _invalid(code: str, message: str, field: str) -> ValidationError:
+    return ValidationError(code, message, [ErrorDetail(code, message, field=field)])
+
+
+def parse_trunk_sip(name: str, uri: str, *, register: bool = False, pai: bool = False,
+                    options_interval: float = OPTIONS_INTERVAL,
+                    password: str | None = None) -> tuple[dict[str, Any], str | None]:
+    """``sip:[user[:password]@]host[:port]`` and options -> (the stored settings, the password;
+    ``password`` given apart wins over one in the address)."""
+    if not 0 <= options_interval <= 3600:
+        raise _invalid("trunk.invalid_sip", "options_interval must be 0 (no probes) to 3600 seconds",
+                       "options_interval")
+    try:
+        t = SipTrunk.from_uri(name, uri.strip(), use_pai=pai, options_interval=options_interval,
+                              register=register)
+    except ValueError as e:
+        raise _invalid("trunk.invalid_sip", f"not a SIP address sip:[user[:password]@]host[:port]: {e}",
+                       "sip") from None
+    return ({"host": t.host, "port": t.port, "user": t.username, "register": t.register, "pai": t.use_pai,
+             "options_interval": t.options_interval}, password or t.password)
+
+
+def sip_doc(row: TrunkRow) -> dict[str, Any] | None:
+    """What a reader may see of a trunk's SIP settings: never the password."""
+    s = row.sip
+    if not s:
+        return None
+    user = f"{s['user']}@" if s.get("user") else ""
+    return {"uri": f"sip:{user}{s['host']}:{s['port']}", "registration": bool(s.get("register")),
+            "pai": bool(s.get("pai")), "options_interval": float(s.get("options_interval", OPTIONS_INTERVAL)),
+            "password_set": row.sip_secret is not None}
+
+
+def set_trunk_sip(uow: UnitOfWork, now: float, row: TrunkRow, uri: str | None, *, register: bool = False,
+                  pai: bool = False, options_interval: float = OPTIONS_INTERVAL, password: str | None = None,
+                  platform: bool = False) -> None:
+    """Give a trunk its SIP address (None: take it away; the trunk is a simulated line again).
+    A platform trunk's address is the platform's to change (``platform=True``)."""
+    if (row.owner_tenant_id is None) != platform:
+        raise Conflict("trunk.platform_owned", "a platform trunk's SIP address is set by the platform")
+    if uri is None:
+        row.sip, row.sip_secret = None, None
+    else:
+        settings, password = parse_trunk_sip(row.name, uri, register=register, pai=pai,
+                                             options_interval=options_interval, password=password)
+        row.sip = settings
+        row.sip_secret = uow.codec.seal_text(row.owner_key, password) if password else None
+    # the audit record names the address (never the password): who pointed a line where
+    audit(uow, "trunk.sip", "trunk", row.id, now, name=row.name, sip=sip_doc(row))
+
+
+def sip_trunk(uow: UnitOfWork, row: TrunkRow) -> SipTrunk | None:
+    """The trunk as the SIP adapter dials it (password opened), or None without a SIP address."""
+    s = row.sip
+    if not s:
+        return None
+    password = uow.codec.open_text(row.owner_key, row.sip_secret) if row.sip_secret else None
+    return SipTrunk(row.name, s["host"], int(s["port"]), username=s.get("user"), password=password,
+                    from_user=s.get("user") or "anonymous", use_pai=bool(s.get("pai")),
+                    register=bool(s.get("register")),
+                    options_interval=float(s.get("options_interval", OPTIONS_INTERVAL)))
+
+
+def sip_trunks_of(uow: UnitOfWork) -> list[SipTrunk]:
+    """The tenant's enabled trunks that have a SIP address, as the SIP adapter dials them."""
+    from waihu.service.lines import visible_trunks
+
+    found = (sip_trunk(uow, r) for r in visible_trunks(uow) if r.enabled)
+    return [t for t in found if t is not None]
+
+
+def set_agent_phone(uow: UnitOfWork, now: float, agent: Agent, uri: str | None) -> None:
+    """The SIP phone called when the agent logs in to a dialer on SIP trunks (None: none)."""
+    if uri is not None:
+        uri = uri.strip()
+        try:
+            user, host, port = parse_sip_uri(uri)
+        except ValueError as e:
+            raise _invalid("agent.invalid_phone", f"not a SIP address sip:ext@host[:port]: {e}", "phone") from None
+        if not uri.startswith("sip:") or not user:
+            raise _invalid("agent.invalid_phone", "a phone is sip:ext@host[:port]", "phone")
+        uri = f"sip:{user}@{host}:{port}"
+    if agent.phone_uri != uri:
+        agent.phone_uri = uri
+        audit(uow, "agent.phone", "agent", agent.id, now, code=agent.code, phone=uri)
