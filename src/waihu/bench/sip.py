@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import resource
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,30 @@ class _Recorder:
             self.finished.set()
 
 
+class _GcPauses:
+    """The garbage collector's pauses while the bench runs (they stall every thread, the SIP one
+    too: a pause longer than T1 makes the far end see retransmissions)."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.count = [0, 0, 0]
+        self.longest = [0.0, 0.0, 0.0]
+        self.total = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+            return
+        took, gen = time.perf_counter() - self.started, info["generation"]
+        self.count[gen] += 1
+        self.longest[gen] = max(self.longest[gen], took)
+        self.total += took
+
+    def doc(self) -> dict[str, Any]:
+        return {"full_collections": self.count[2], "longest_full_ms": round(self.longest[2] * 1000, 1),
+                "longest_ms": round(max(self.longest) * 1000, 1), "total_s": round(self.total, 2)}
+
+
 def plan(calls: int, answer_share: float) -> list[str]:
     """Which callee behaviour each call meets: answer for the share, then busy / no answer alternately."""
     kinds: list[str] = []
@@ -124,6 +150,8 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
     trunk = SipTrunk("sipp", "127.0.0.1", uas_port, from_user="4008001234", options_interval=0)
     tel = SipTelephony(stack, [trunk], sched, sched.clock, keep_traces=calls + 10)
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
+    pauses = _GcPauses()
+    gc.callbacks.append(pauses)
     t0 = loop.time() + 0.2
     i = 0
     while i < calls:  # pace in 5 ms steps: every call due by now goes out
@@ -140,6 +168,7 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
     with contextlib.suppress(TimeoutError):  # calls still open count as unexpected failures
         await asyncio.wait_for(rec.finished.wait(), hold + ring_timeout + 30.0)
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    gc.callbacks.remove(pauses)
     firsts = []
     for n in range(calls):
         tr = tel.trace(f"b{n}")
@@ -158,6 +187,7 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
         "unexpected_by": rec.unexpected_by,
         "cpu_seconds": round(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime, 2),
         "rss_mb": round(ru1.ru_maxrss / 1024, 1),
+        "gc": pauses.doc(),
     }
 
 

@@ -112,6 +112,11 @@ def test_a_failing_trunk_is_ejected_and_lost_calls_go_out_again_on_the_other(wor
     health = world.live.trunks(t.id)
     assert health["BAD"]["health"] == "ejected" and health["BAD"]["ejections"] == 1
     assert health["GOOD"]["health"] == "enabled"
+    # the API shows the router's view next to the statistics
+    listed = {x["name"]: x["live"] for x in world.get("/v1/trunks", t).json()["items"]}
+    assert listed["BAD"]["health"] == "ejected" and listed["BAD"]["reason"] and listed["GOOD"]["health"] == "enabled"
+    bad_id = next(x["id"] for x in world.get("/v1/trunks", t).json()["items"] if x["name"] == "BAD")
+    assert world.get(f"/v1/trunks/{bad_id}", t).json()["live"]["ejections"] == 1
     later = [call(world, t, p) for p in PHONES[3:5]]
     world.advance(90)
     rows = {r["call_id"]: r for r in cdrs(world, t)}

@@ -79,11 +79,21 @@ class UsageToday(BaseModel):
     cost: float
 
 
+class TrunkLiveOut(BaseModel):
+    health: str = Field(description="enabled, ejected or probing: the running dialer's router now")
+    in_flight: int = Field(description="Calls on the trunk now.")
+    usable_concurrency: int = Field(description="Calls the router lets it carry now (lowered while probing).")
+    ejections: int = Field(description="Times it was taken out of routing since the dialer started.")
+    reason: str | None = Field(description="Why it was last taken out, e.g. options_down, line_loss.")
+
+
 class TrunkStatusOut(TrunkOut):
     windows: dict[str, dict[str, Any]] = Field(description="Statistics over 5m, 1h and today: attempts, asr, acd, "
                                                            "pdd, line_loss_rate, loss_rates.")
     alarm: str | None = Field(description="line_loss or answer_rate when the 5-minute window trips a threshold.")
     usage_today: UsageToday = Field(description="This tenant's calls on the trunk today (local day).")
+    live: TrunkLiveOut | None = Field(None, description="The running dialer's view (null when it does not route "
+                                      "this tenant's calls over the trunk now).")
 
 
 class CallerIdIn(Strict):
@@ -144,7 +154,7 @@ def trunks(pp: PageParams = Depends(page_params), ctx: Ctx = need("lines.read"))
     """The trunks the tenant may use with their live statistics (``sort``: name, priority, created_at)."""
     with ctx.uow() as uow:
         rows, cur = lq.trunk_page(uow, sort=pp.sort, cursor=pp.cursor, limit=pp.limit)
-        return page(ln.trunk_status(uow, _now(ctx), rows=rows), cur)
+        return page(_with_live(ctx, ln.trunk_status(uow, _now(ctx), rows=rows)), cur)
 
 
 @router.post("/trunks", response_model=TrunkOut, status_code=201, tags=["lines"])
@@ -164,7 +174,16 @@ def trunk_add(body: TrunkIn, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
 @router.get("/trunks/{trunk_id}", response_model=TrunkStatusOut, tags=["lines"])
 def trunk_get(trunk_id: str, ctx: Ctx = need("lines.read")) -> dict[str, Any]:
     with ctx.uow() as uow:
-        return ln.trunk_status(uow, _now(ctx), rows=[ln.find_trunk(uow, trunk_id=trunk_id)])[0]
+        return _with_live(ctx, ln.trunk_status(uow, _now(ctx), rows=[ln.find_trunk(uow, trunk_id=trunk_id)]))[0]
+
+
+def _with_live(ctx: Ctx, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each trunk's health as the running dialer's router sees it (ejected, probing)."""
+    live = ctx.live.trunks(ctx.tenant_id) if ctx.live is not None else {}
+    for d in docs:
+        view = live.get(d["name"])
+        d["live"] = {k: v for k, v in view.items() if k != "trunk"} if view is not None else None
+    return docs
 
 
 def _sip_kw(sip: SipIn | None) -> dict[str, Any]:
