@@ -247,6 +247,8 @@ class Dialer:
                                  due if state is ContactState.PENDING else None, outcome, owner, disposition))
         if state is ContactState.PENDING and due is not None:
             run.store_next_due = due if run.store_next_due is None else min(run.store_next_due, due)
+            if run.loading:
+                run.due_while_loading = due if run.due_while_loading is None else min(run.due_while_loading, due)
             run.drained = False
 
     # ------------------------------------------------------------------ dispatch

@@ -185,7 +185,10 @@ def on_loaded(d: Dialer, ev: ContactsLoaded, now: float, out: Out) -> None:
     if run is None:
         return
     run.loading = False
-    run.store_next_due = ev.next_due_at
+    # what the store said when it answered, and any retry put back since (it came too late to be in it)
+    dues = [d for d in (ev.next_due_at, run.due_while_loading) if d is not None]
+    run.store_next_due = min(dues) if dues else None
+    run.due_while_loading = None
     for t in ev.targets:
         run.loaded.add(t.contact_id)
         owner = t.owner_agent_id

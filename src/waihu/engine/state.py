@@ -71,6 +71,9 @@ class CampaignRun:
     loaded: set[str] = field(default_factory=set)  # contact ids held by this engine
     loading: bool = False
     store_next_due: float | None = 0.0  # earliest due pending contact in the store (None: none)
+    # earliest retry this engine put back into the store while a load was on its way: the load's
+    # answer was read before it, so it must not hide it
+    due_while_loading: float | None = None
     due_timer_at: float | None = None
     ringing: dict[str, float] = field(default_factory=dict)  # call id -> dial time
     lines: set[str] = field(default_factory=set)  # calls of this campaign occupying a line

@@ -212,6 +212,9 @@ def lines(request: Request) -> Response:
     pg.need("lines.read")
     with pg.platform.uow(pg.tenant_id) as uow:
         trunks = ln.trunk_status(uow, pg.live.virtual_now() if pg.live else pg.now())
+        live = pg.live.trunks(pg.tenant_id) if pg.live is not None else {}
+        for tr in trunks:  # the running router's view: in service, ejected or probing
+            tr["live"] = live.get(tr["name"])
         # caller IDs are business numbers, shown in full (service/lines.py)
         cids = [{**ln.caller_id_doc(r), "shown": r.number, "own": r.owner_tenant_id == pg.tenant_id}
                 for r in ln.visible_caller_ids(uow)]
@@ -223,13 +226,15 @@ def trunk_add(request: Request, csrf: str = Form(""), name: str = Form(..., max_
               capacity: int = Form(..., ge=1, le=100000), cps: float = Form(..., gt=0, le=10000),
               cost_per_minute: float = Form(0.0, ge=0), regions: str = Form("*", max_length=500),
               business: str = Form("*", max_length=200), priority: int = Form(0, ge=-1000, le=1000),
-              role: str = Form("primary", max_length=20)) -> Response:
+              role: str = Form("primary", max_length=20), sip: str = Form("", max_length=255),
+              sip_password: str = Form("", max_length=255)) -> Response:
     pg = page_of(request)
     pg.check_csrf(csrf)
     pg.need("lines.manage")
     with pg.platform.uow(pg.tenant_id, actor=pg.who.actor) as uow:
         ln.add_trunk(uow, pg.now(), name=name, capacity=capacity, cps=cps, cost_per_minute=cost_per_minute,
-                     regions=regions or "*", business=business or "*", priority=priority, role=role)
+                     regions=regions or "*", business=business or "*", priority=priority, role=role,
+                     sip=sip.strip() or None, sip_password=sip_password or None)
         uow.commit()
     lines_changed(pg)
     return RedirectResponse("/lines", status_code=303)

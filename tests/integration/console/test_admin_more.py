@@ -137,6 +137,13 @@ def test_trunks_and_caller_ids(world: World) -> None:
     assert r.status_code == 200 and 'data-trunk="电信-1"' in r.text and 'data-enabled="yes"' in r.text
     dup = c.post("/lines/trunks", data={"csrf": csrf, "name": "电信-1", "capacity": "30", "cps": "5"})
     assert dup.status_code == 409
+    assert '<td class="sip">' in r.text and ("模拟线路" in r.text or "simulated" in r.text)
+    # a real carrier line: its SIP address is shown, its password never
+    r = c.post("/lines/trunks", data={"csrf": csrf, "name": "联通-SIP", "capacity": "10", "cps": "2",
+                                      "sip": "sip:gw9@203.0.113.9:5070", "sip_password": "s3cret-pw"})
+    assert r.status_code == 200 and "sip:gw9@203.0.113.9:5070" in r.text and "s3cret-pw" not in r.text
+    bad = c.post("/lines/trunks", data={"csrf": csrf, "name": "x", "capacity": "1", "cps": "1", "sip": "sip:"})
+    assert bad.status_code == 422 and 'data-trunk="x"' not in c.get("/lines").text
     r = c.post("/lines/trunks/%E7%94%B5%E4%BF%A1-1/disable", data={"csrf": csrf})
     assert 'data-enabled="no"' in r.text
     r = c.post("/lines/caller-ids", data={"csrf": csrf, "number": "02088886666", "province": "广东"})

@@ -130,3 +130,24 @@ def test_a_retry_shows_the_caller_id_its_chain_showed() -> None:
     assert pool.numbers["n1"].in_use == 1 and pool.numbers["n1"].used_today == 1
     fail(d, lines, retry.call_id, LossCause.BUSY, 486, 3.0)
     assert pool.numbers["n1"].in_use == 0
+
+
+def test_a_retry_put_back_while_a_load_is_on_its_way_is_not_forgotten() -> None:
+    """The store answers a load with what was due when it read; a busy callee's retry written
+    after that read must still wake the campaign when it falls due (it was once lost, and the
+    contact stayed pending until the campaign was started again)."""
+    from tests.unit.engine.helpers import make
+    from waihu.domain.messages import CampaignDrained, LoadContacts
+
+    d, spec = make()
+    d.handle(AgentLoggedIn("a0"), 0.0)
+    assert of(d.handle(CampaignActivated(spec), 0.0), LoadContacts)
+    cmds = d.handle(ContactsLoaded("k1", (target(1),), 0.0), 0.0)  # more are due: it loads again at once
+    (dial,) = of(cmds, Dial)
+    assert of(cmds, LoadContacts) and d.campaigns["k1"].loading
+    cmds = d.handle(CallFailed(dial.call_id, LossCause.BUSY, 486), 5.0)  # the retry goes back meanwhile
+    (upd,) = of(cmds, UpdateContact)
+    assert upd.state is ContactState.PENDING and upd.next_attempt_at == 605.0
+    cmds = d.handle(ContactsLoaded("k1", (), None), 5.0)  # read before the retry was written
+    assert SetTimer("due:k1", 605.0) in cmds and not of(cmds, CampaignDrained)
+    assert d.campaigns["k1"].store_next_due == 605.0
