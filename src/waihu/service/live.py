@@ -299,12 +299,12 @@ class LiveHost:
             for lane in list(t.lanes.values()):
                 lane.run_until(self.now, self._lane_error)
                 lane.save_traces(self.now)
-                if lane.sip is not None:
-                    for agent_id, reason in lane.sip.failures:
+                if lane.sip_side is not None:
+                    for agent_id, reason in lane.sip_side.failures:
                         self.observer.alert(tid, "agent.phone_unreachable", "the agent's phone did not take the "
                                             "login call: the agent stays logged out", self.now, agent_id=agent_id,
                                             reason=reason)
-                    lane.sip.failures.clear()
+                    lane.sip_side.failures.clear()
             if t.lines is not None:
                 self._lines_news(tid, t, t.lines)
 
@@ -335,10 +335,10 @@ class LiveHost:
         woken = self._woken = asyncio.Event()
         try:
             while self.running:
+                woken.clear()  # an event posted from now on wakes the wait below at once
                 self.advance(self.virtual_now())
                 with contextlib.suppress(TimeoutError):  # the next tick, or at once on a SIP event
                     await asyncio.wait_for(woken.wait(), self.tick)
-                woken.clear()
         finally:
             self.running = False
             self._aio = self._woken = None

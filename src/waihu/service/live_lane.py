@@ -73,6 +73,9 @@ class Lane:
         self.trunked: TrunkedNetwork | None = None  # this lane's simulated lines in front of the callees
         self.routing = False  # the next calls go through the tenant's trunks
         self.sip: LaneSip | None = None  # the tenant's SIP side, while it dials over SIP trunks
+        # the SIP side it had last: its calls, agents' phones and signaling logs outlive a move
+        # back to the simulated network
+        self.sip_side: LaneSip | None = None
         self.switched: SwitchedTelephony | None = None  # once it has dialled over SIP
         self.ended: deque[tuple[float, str]] = deque()  # (CDR time, call id) of logs to store
         self._traces_at = start
@@ -99,6 +102,7 @@ class Lane:
         """Route the next calls with ``lines`` over ``trunks`` (None: the default route), on the
         simulated network, or over SIP with ``sip`` (the trunks are then the SIP ones)."""
         self.sip = sip
+        self.sip_side = sip or self.sip_side
         if lines is None:
             self.routing = False
             if self.switched is not None:  # back from SIP: the default route, simulated
@@ -132,8 +136,8 @@ class Lane:
         return default_route(target, spec, now)
 
     def _observe_lines(self, cmd: Command, now: float) -> None:
-        if self.sip is not None:
-            self.sip.observe(cmd, now)
+        if self.sip_side is not None:
+            self.sip_side.observe(cmd, now)
         if self.switched is not None and isinstance(cmd, WriteCdr):
             self.switched.ended(cmd.record.call_id)
         if self.lines is None:
@@ -146,9 +150,9 @@ class Lane:
         """Store the signaling logs of calls that ended ``TRACE_GRACE`` ago (all of them with
         ``force``), then drop them from memory. Returns how many were stored."""
         n = 0
-        if self.sip is not None and (force or now >= self._sip_traces_at + TRACE_EVERY):
+        if self.sip_side is not None and (force or now >= self._sip_traces_at + TRACE_EVERY):
             self._sip_traces_at = now
-            n = self.sip.save_traces(now if force else now - TRACE_GRACE)
+            n = self.sip_side.save_traces(now if force else now - TRACE_GRACE)
         return n + self._save_sim_traces(now, force)
 
     def _save_sim_traces(self, now: float, force: bool) -> int:
@@ -211,8 +215,8 @@ class Lane:
         self.feed(CampaignActivated(spec), now)
 
     def run_until(self, until: float, on_error: Callable[[Lane, Exception], Any]) -> None:
-        if self.sip is not None:
-            for event in self.sip.poll(until):  # agents whose phone answered: logged in now
+        if self.sip_side is not None:
+            for event in self.sip_side.poll(until):  # agents whose phone answered: logged in now
                 try:
                     self._observe_event(self, event, until)
                     self.runtime.feed(event, until)
