@@ -27,6 +27,11 @@ def _seed(world: World, a: Tenant) -> dict[str, str]:
     ids["dnc"] = c.post("/v1/dnc", headers=h, json={"phone": "13800138003"}).json()["id"]
     ids["webhook"] = c.post("/v1/webhooks", headers=h, json={"url": "http://127.0.0.1:9/h",
                                                             "events": ["call.ended"]}).json()["id"]
+    ids["trunk"] = c.post("/v1/trunks", headers=h, json={"name": "ct", "capacity": 5, "cps": 1, "sip": {
+        "uri": "sip:gw@198.51.100.7", "password": "pw-a"}}).json()["id"]
+    ids["caller_id"] = c.post("/v1/caller-ids", headers=h, json={"caller_ids": [
+        {"number": "02088886666"}]}).json()["items"][0]["id"]
+    c.post(f"/v1/trunks/{ids['trunk']}/disable", headers=h)  # A's calls below take the simulated default line
     r = c.post("/v1/outbound", headers=h, json={"phone": "+8613800138000"})
     assert r.status_code == 202, r.text
     ids["call"] = r.json()["call_id"]
@@ -59,6 +64,11 @@ def _requests(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("POST", "/v1/webhook-deliveries/{delivery}/replay", None),
         ("GET", "/v1/calls/{call}", None), ("GET", "/v1/cdrs/{call}", None),
         ("GET", "/v1/cdrs/{call}/signaling", None),
+        ("GET", "/v1/trunks/{trunk}", None), ("POST", "/v1/trunks/{trunk}/enable", None),
+        ("POST", "/v1/trunks/{trunk}/disable", None), ("PUT", "/v1/trunks/{trunk}/sip", {"uri": "sip:b@203.0.113.5"}),
+        ("DELETE", "/v1/trunks/{trunk}/sip", None),
+        ("GET", "/v1/caller-ids/{caller_id}", None), ("POST", "/v1/caller-ids/{caller_id}/take-offline", None),
+        ("POST", "/v1/caller-ids/{caller_id}/clear", None),
     ]
 
 
@@ -81,7 +91,8 @@ def test_tenant_b_cannot_reach_tenant_a(world: World) -> None:
             assert c.get(path.format(**ids), headers=a.h()).status_code == 200, path
     # lists of B never show A's objects; filters with A's ids come back empty
     lists = ["/v1/agents", "/v1/agent-groups", "/v1/users", "/v1/tokens", "/v1/contacts", "/v1/campaigns",
-             "/v1/imports", "/v1/dnc", "/v1/webhooks", "/v1/calls", "/v1/cdrs", "/v1/dispositions", "/v1/audit"]
+             "/v1/imports", "/v1/dnc", "/v1/webhooks", "/v1/calls", "/v1/cdrs", "/v1/dispositions", "/v1/audit",
+             "/v1/trunks", "/v1/caller-ids"]
     mine = set(ids.values())
     for path in lists:
         r = c.get(path, headers=b.h())
@@ -90,6 +101,8 @@ def test_tenant_b_cannot_reach_tenant_a(world: World) -> None:
     assert c.get(f"/v1/cdrs?campaign_id={ids['campaign']}", headers=b.h()).json()["items"] == []
     assert c.get("/v1/contacts?phone=13800138001", headers=b.h()).json()["items"] == []
     assert c.get("/v1/dnc?phone=13800138003", headers=b.h()).json()["items"] == []
+    trunk_a = c.get(f"/v1/trunks/{ids['trunk']}", headers=a.h()).json()
+    assert trunk_a["sip"]["uri"] == "sip:gw@198.51.100.7:5060", "B's attempts changed nothing"
     # B cannot dial into A's campaign, nor for A's agent, nor export A's CDRs
     assert c.post("/v1/outbound", headers=b.h(), json={"phone": "13800138009",
                                                        "campaign_id": ids["campaign"]}).status_code == 404
