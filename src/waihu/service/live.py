@@ -39,7 +39,7 @@ from waihu.service.lines_runtime import (
 )
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
-from waihu.service.live_sip import LaneSip, SipHost
+from waihu.service.live_sip import LaneSip, SipHost, no_phone
 from waihu.service.routing import RoutedLines
 from waihu.service.sip_lines import sip_trunks_of
 
@@ -181,6 +181,12 @@ class LiveHost:
             self.submit(tenant_id, act)
             self.wake()
         return changed
+
+    def check_login(self, tenant_id: str, phone_uri: str | None) -> None:
+        """Any thread: refuse at once the login of an agent with no phone when the tenant dials
+        over SIP trunks (the dialer would refuse it later, out of the caller's sight)."""
+        if phone_uri is None and self.dials_over_sip(tenant_id):
+            raise no_phone()
 
     def dials_over_sip(self, tenant_id: str) -> bool:
         """Any thread: the tenant's calls go out over SIP trunks (a SIP stack and SIP trunks)."""

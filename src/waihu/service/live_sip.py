@@ -41,6 +41,11 @@ log = logging.getLogger("waihu.live")
 PHONE_ANSWER = 30.0  # seconds an agent's phone may ring at login
 
 
+def no_phone() -> Conflict:
+    return Conflict("agent.no_phone", "this tenant dials over SIP trunks: the agent needs a SIP phone "
+                    "(PATCH /v1/agents/{id} {\"phone\": \"sip:ext@host\"} or waihu agent phone CODE URI)")
+
+
 class SwitchedTelephony:
     """The ``Telephony`` port over whichever network is current, each call staying on the one it
     was dialled on (a tenant moved between simulated and SIP lines while calls were up)."""
@@ -94,8 +99,7 @@ class LaneSip:
             a = uow.session.get(Agent, agent_id)
             uri = a.phone_uri if a is not None and a.tenant_id == self.tenant_id else None
         if uri is None:
-            raise Conflict("agent.no_phone", "this tenant dials over SIP trunks: the agent needs a SIP phone "
-                           "(PATCH /v1/agents/{id} {\"phone\": \"sip:ext@host\"} or waihu agent phone CODE URI)")
+            raise no_phone()
         return uri
 
     def intercept(self, event: Event, now: float) -> Event | None:

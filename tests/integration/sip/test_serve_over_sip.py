@@ -80,6 +80,9 @@ def test_serve_dials_campaign_and_click_to_call_over_sip(db_url: str, sipp: Star
         agent = c.post("/v1/agents", json={"code": "1001", "name": "Li",
                                            "phone": f"sip:1001@127.0.0.1:{phone.port}"}).json()
         assert agent["phone"] == f"sip:1001@127.0.0.1:{phone.port}"
+        phoneless = c.post("/v1/agents", json={"code": "1002", "name": "Wang"}).json()
+        refused = c.post(f"/v1/agents/{phoneless['id']}/login")  # over SIP an agent takes calls on a phone
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "agent.no_phone"
         camp = c.post("/v1/campaigns", json={"name": "over-sip", "mode": "progressive"}).json()
         assert c.patch(f"/v1/campaigns/{camp['id']}/settings", json={"wrap_limit": 0.3, "ring_timeout": 10}) \
             .status_code == 200

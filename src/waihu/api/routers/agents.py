@@ -182,8 +182,11 @@ def _desk(ctx: Ctx, agent_id: str, make: Any) -> dict[str, bool]:
     with ctx.uow() as uow:
         a = dr.get_agent(uow, agent_id)
         event: Event = make(a)
+        phone = a.phone_uri
     if ctx.live is None:
         raise Conflict("live.unavailable", "the dialer runtime is not running in this process")
+    if isinstance(event, AgentLoggedIn):
+        ctx.live.check_login(ctx.tenant_id, phone)
     ctx.live.submit(ctx.tenant_id, ctx.live.feed(ctx.tenant_id, event))
     return {"accepted": True}
 
