@@ -39,7 +39,7 @@ from waihu.service.lines_runtime import (
 )
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
-from waihu.service.live_sip import LaneSip, SipHost, no_phone
+from waihu.service.live_sip import PHONE_ANSWER, LaneSip, SipHost, no_phone
 from waihu.service.routing import RoutedLines
 from waihu.service.sip_lines import sip_trunks_of
 
@@ -367,6 +367,12 @@ class LiveHost:
 
     def agent(self, tenant_id: str, agent_id: str) -> dict[str, Any] | None:
         a = self.observer.agents.get(tenant_id, {}).get(agent_id)
+        if a is None or a["state"] == "offline":  # over SIP: logging in, the agent's phone rings
+            lane = self.tenants.get(tenant_id, TenantLive()).lanes.get("main")
+            pending = lane.sip_side.pending.get(agent_id) if lane is not None and lane.sip_side is not None else None
+            if pending is not None:
+                return {"agent_id": agent_id, "state": "phone_ringing", "since": pending.deadline - PHONE_ANSWER,
+                        "call_id": None, "campaign_id": None, "reason": None, "offer": None}
         return dict(a) if a is not None else None
 
     def trunks(self, tenant_id: str) -> dict[str, dict[str, Any]]:

@@ -101,6 +101,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "st.talking": ("Talking", "通话中"),
     "st.wrap_up": ("Wrap-up", "话后整理"),
     "st.break": ("Break", "小休"),
+    "st.phone_ringing": ("Calling your phone…", "正在呼叫您的话机…"),
     "wb.target": ("target", "目标"),
     "wb.action": ("Action", "操作"),
     "pop.script": ("Script", "话术"),

@@ -14,7 +14,7 @@ import pytest
 from tests.integration.sip.conftest import until
 from waihu.adapters.sip.stack import SipStack
 from waihu.bootstrap import Platform
-from waihu.domain.messages import AgentLoggedIn
+from waihu.domain.messages import AgentLoggedIn, AgentLoggedOut
 from waihu.service.directory import create_agent
 from waihu.service.lines import add_trunk, find_trunk
 from waihu.service.live import LiveHost
@@ -88,6 +88,25 @@ def test_phone_that_rejects_the_login_keeps_the_agent_out_and_failed_probes_ejec
     asyncio.run(running(host, body))
     assert ("agent.phone_unreachable", {"agent_id": agents["1001"], "reason": "failed"}) in alerts
     assert phone.wait() == 0, phone.output()
+
+
+def test_while_the_phone_rings_the_agent_is_logging_in_and_logging_out_cancels_the_call(
+        platform: Platform, sip_stack: SipStack, sipp: Start) -> None:
+    carrier = sipp("options.xml")
+    phone = sipp("noanswer.xml", calls=1)  # rings until we give up
+    tid, agents = tenant_with(platform, carrier.port, {"1001": f"sip:1001@127.0.0.1:{phone.port}"})
+    aid = agents["1001"]
+    host = LiveHost(platform, sip_listen=(sip_stack.address, sip_stack.port), sip_stack=sip_stack)
+
+    async def body() -> None:
+        host.submit(tid, host.feed(tid, AgentLoggedIn(aid)))
+        await until(lambda: (host.agent(tid, aid) or {}).get("state") == "phone_ringing")
+        assert host.agents(tid) == [], "not on the floor yet: the wallboard does not count the agent"
+        host.submit(tid, host.feed(tid, AgentLoggedOut(aid)))  # changed their mind: the phone stops ringing
+        await until(lambda: host.agent(tid, aid) is None)
+
+    asyncio.run(running(host, body))
+    assert phone.wait() == 0, phone.output()  # SIPp saw our CANCEL
 
 
 def test_without_a_sip_stack_sip_trunks_are_not_simulated_and_calls_are_held(
