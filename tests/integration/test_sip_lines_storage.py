@@ -13,7 +13,7 @@ from waihu.domain.errors import Conflict, ValidationError
 from waihu.service.directory import agent_dict, create_agent, update_agent
 from waihu.service.lines import add_trunk, find_trunk, trunk_doc
 from waihu.service.lines_runtime import lines_signature
-from waihu.service.sip_lines import set_trunk_sip, sip_trunk, sip_trunks_of
+from waihu.service.sip_lines import count_sip_trunks, set_trunk_sip, sip_trunk, sip_trunks_of
 from waihu.service.tenants import ensure_tenant
 
 
@@ -79,8 +79,12 @@ def test_platform_trunk_is_the_platforms_to_point_and_changes_move_the_signature
     with platform.uow(tid) as uow:
         after = lines_signature(uow)
         assert after != before and sip_trunks_of(uow)[0].password == "pw-1"
+    assert count_sip_trunks(platform) == 1
+    with platform.uow(tid) as uow:
         set_trunk_sip(uow, 3.0, find_trunk(uow, name="shared"), None, platform=True)
         assert lines_signature(uow) not in (after,) and not sip_trunks_of(uow)
+        uow.commit()
+    assert count_sip_trunks(platform) == 0, "a trunk robbed of its address is a simulated line again"
 
 
 def test_agent_phone_is_checked_and_normalised(platform: Platform) -> None:

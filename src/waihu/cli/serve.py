@@ -47,6 +47,13 @@ def serve(
     p = platform(database_url)
     setup_logging(p.settings.log_level)
     live = LiveHost(p, speed=speed, sip_listen=listen)
+    if listen is None:
+        from waihu.service.sip_lines import count_sip_trunks
+
+        n = count_sip_trunks(p)
+        if n:
+            out.print(f"{n} trunks have SIP addresses but --sip-listen is not given: their tenants' calls are held "
+                      f"/ {n} 条线路配置了 SIP 地址，但未指定 --sip-listen：这些租户的呼叫将暂缓")
     if listen is not None:
         try:
             live.start_sip()

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from waihu.adapters.sip.config import SipTrunk, parse_sip_uri
 from waihu.adapters.storage.models import Agent
 from waihu.adapters.storage.models_routing import TrunkRow
 from waihu.adapters.storage.uow import UnitOfWork
+from waihu.bootstrap import Platform
 from waihu.domain.errors import Conflict, ErrorDetail, ValidationError
 from waihu.service.tenants import audit
 
@@ -88,6 +91,13 @@ def sip_trunks_of(uow: UnitOfWork) -> list[SipTrunk]:
 
     found = (sip_trunk(uow, r) for r in visible_trunks(uow) if r.enabled)
     return [t for t in found if t is not None]
+
+
+def count_sip_trunks(platform: Platform) -> int:
+    """Enabled trunks of any owner that have a SIP address (what ``waihu serve`` would dial over)."""
+    with platform.uow("") as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(TrunkRow).where(
+            TrunkRow.enabled.is_(True), TrunkRow.sip.is_not(None))) or 0)
 
 
 def set_agent_phone(uow: UnitOfWork, now: float, agent: Agent, uri: str | None) -> None:

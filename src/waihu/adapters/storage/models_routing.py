@@ -39,7 +39,7 @@ class TrunkRow(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
     # how the trunk is reached over SIP (host, port, user, register, pai, options_interval); None:
     # the trunk has no SIP address and is a line of the simulated network
-    sip: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sip: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # None is SQL NULL
     sip_secret: Mapped[str | None] = mapped_column(Text)  # the digest password, sealed with the owner's key
 
 
