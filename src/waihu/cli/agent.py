@@ -42,14 +42,13 @@ def phone(
     as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
 ) -> None:
     """Set or remove an agent's SIP phone. / 设置或移除座席话机。"""
-    from waihu.domain.errors import ErrorDetail, ValidationError
+    from waihu.domain.errors import ValidationError
     from waihu.service.directory import agent_by_code, agent_dict
     from waihu.service.sip_lines import set_agent_phone
 
     def act(uow: Any, now: float) -> dict[str, Any]:
         if (uri is None) != remove:
-            raise ValidationError("agent.invalid_phone", "give a SIP address or --remove",
-                                  [ErrorDetail("agent.invalid_phone", "give a SIP address or --remove", field="phone")])
+            raise ValidationError.of_field("agent.invalid_phone", "give a SIP address or --remove", "phone")
         a = agent_by_code(uow, code)
         set_agent_phone(uow, now, a, uri)
         return agent_dict(a)

@@ -54,7 +54,7 @@ def serve(
         if n:
             out.print(f"{n} trunks have SIP addresses but --sip-listen is not given: their tenants' calls are held "
                       f"/ {n} 条线路配置了 SIP 地址，但未指定 --sip-listen：这些租户的呼叫将暂缓")
-    if listen is not None:
+    else:
         try:
             live.start_sip()
         except (OSError, RuntimeError) as e:

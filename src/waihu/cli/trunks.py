@@ -92,14 +92,12 @@ def set_sip(
 ) -> None:
     """Set or remove the SIP address of a trunk; a running `waihu serve` dials over it within seconds.
     / 设置或移除线路的 SIP 地址。"""
-    from waihu.domain.errors import ErrorDetail
     from waihu.service.lines import find_trunk
     from waihu.service.sip_lines import set_trunk_sip
 
     def act(uow: Any, now: float) -> dict[str, Any]:
         if (uri is None) != remove:
-            raise ValidationError("trunk.invalid_sip", "give a SIP address or --remove",
-                                  [ErrorDetail("trunk.invalid_sip", "give a SIP address or --remove", field="sip")])
+            raise ValidationError.of_field("trunk.invalid_sip", "give a SIP address or --remove", "sip")
         row = find_trunk(uow, name=name)
         set_trunk_sip(uow, now, row, uri, register=sip_register, pai=sip_pai, options_interval=sip_options,
                       password=sip_password, platform=owned_by_platform)

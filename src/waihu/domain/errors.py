@@ -43,6 +43,11 @@ class WaihuError(Exception):
 class ValidationError(WaihuError):
     """Input that can never be accepted as it is."""
 
+    @classmethod
+    def of_field(cls, code: str, message: str, field: str) -> ValidationError:
+        """One field is wrong: the error, with that field named in its one detail."""
+        return cls(code, message, [ErrorDetail(code, message, field=field)])
+
 
 class NotFound(WaihuError):
     """The object does not exist (or belongs to another tenant: the two are not told apart)."""

@@ -41,7 +41,7 @@ from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
 from waihu.service.live_sip import PHONE_ANSWER, LaneSip, SipHost, no_phone
 from waihu.service.routing import RoutedLines
-from waihu.service.sip_lines import sip_trunks_of
+from waihu.service.sip_lines import has_sip_trunks, sip_trunks_of
 
 log = logging.getLogger("waihu.live")
 Action = Callable[["LiveHost", float], None]
@@ -61,6 +61,15 @@ class TenantLive:
     lines: RoutedLines | None = None  # the router over the tenant's trunks, shared by its lanes
     lines_sig: str | None = None  # what its trunks and caller IDs were when last read
     trunk_states: dict[str, dict[str, Any]] = field(default_factory=dict)  # the router's view, per trunk
+
+
+def with_trunk_health(live: LiveHost | None, tenant_id: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Trunk documents with the running router's view of each (``live``: health, in flight,
+    ejections, reason; None when it does not route the tenant's calls over the trunk)."""
+    health = live.trunks(tenant_id) if live is not None else {}
+    for d in docs:
+        d["live"] = health.get(d["name"])
+    return docs
 
 
 class _HostClock:
@@ -193,7 +202,7 @@ class LiveHost:
         if self.sip is None:
             return False
         with self.platform.uow(tenant_id) as uow:
-            return bool(sip_trunks_of(uow))
+            return has_sip_trunks(uow)
 
     def load_running(self) -> int:
         """Activate every tenant's running campaigns (at start-up). Returns how many."""
@@ -329,7 +338,7 @@ class LiveHost:
                                 f"{' to ' + a.region if a.region else ''}: {a.reason}", a.at,
                                 business=a.business, region=a.region, reason=a.reason)
         router.alerts.clear()
-        t.trunk_states = {name: {"trunk": name, "health": tl.breaker.state.value, "in_flight": tl.in_flight,
+        t.trunk_states = {name: {"health": tl.breaker.state.value, "in_flight": tl.in_flight,
                                  "usable_concurrency": int(tl.usable), "ejections": tl.breaker.ejections,
                                  "reason": tl.breaker.last_reason or None}
                           for name, tl in router.live.items()}

@@ -18,12 +18,8 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from waihu.domain.errors import ErrorDetail, ValidationError
+from waihu.domain.errors import ValidationError
 from waihu.domain.timeutil import to_dt, to_ts
-
-
-def _bad(code: str, message: str, field: str) -> ValidationError:
-    return ValidationError(code, message, [ErrorDetail(code, message, field=field)])
 
 
 def _encode(key: str, value: Any, oid: str) -> str:
@@ -38,15 +34,16 @@ def _decode(cursor: str, key: str) -> tuple[Any, str]:
         doc = json.loads(raw)
         v, oid, k = doc["v"], doc["id"], doc["k"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise _bad("pagination.invalid_cursor", "the cursor is not valid", "cursor") from None
+        raise ValidationError.of_field("pagination.invalid_cursor", "the cursor is not valid", "cursor") from None
     if k != key or not isinstance(oid, str):
-        raise _bad("pagination.invalid_cursor", "the cursor belongs to another sort order", "cursor")
+        raise ValidationError.of_field("pagination.invalid_cursor", "the cursor belongs to another sort order",
+                                       "cursor")
     if isinstance(v, dict):
         if not isinstance(v.get("t"), int | float):
-            raise _bad("pagination.invalid_cursor", "the cursor is not valid", "cursor")
+            raise ValidationError.of_field("pagination.invalid_cursor", "the cursor is not valid", "cursor")
         return to_dt(float(v["t"])), oid
     if not isinstance(v, str | int | float) or isinstance(v, bool):
-        raise _bad("pagination.invalid_cursor", "the cursor is not valid", "cursor")
+        raise ValidationError.of_field("pagination.invalid_cursor", "the cursor is not valid", "cursor")
     return v, oid
 
 
@@ -57,7 +54,7 @@ def paginate(session: Session, q: Select[Any], sorts: dict[str, Any], id_col: An
     desc = sort.startswith("-")
     key = sort.lstrip("-")
     if key not in sorts:
-        raise _bad("pagination.invalid_sort", f"sort by one of {', '.join(sorted(sorts))}", "sort")
+        raise ValidationError.of_field("pagination.invalid_sort", f"sort by one of {', '.join(sorted(sorts))}", "sort")
     col = sorts[key]
     if cursor:
         v, oid = _decode(cursor, sort)

@@ -16,14 +16,10 @@ from waihu.adapters.storage.models import Agent
 from waihu.adapters.storage.models_routing import TrunkRow
 from waihu.adapters.storage.uow import UnitOfWork
 from waihu.bootstrap import Platform
-from waihu.domain.errors import Conflict, ErrorDetail, ValidationError
+from waihu.domain.errors import Conflict, ValidationError
 from waihu.service.tenants import audit
 
 OPTIONS_INTERVAL = 30.0  # default seconds between OPTIONS probes of a SIP trunk
-
-
-def _invalid(code: str, message: str, field: str) -> ValidationError:
-    return ValidationError(code, message, [ErrorDetail(code, message, field=field)])
 
 
 def parse_trunk_sip(name: str, uri: str, *, register: bool = False, pai: bool = False,
@@ -32,13 +28,13 @@ def parse_trunk_sip(name: str, uri: str, *, register: bool = False, pai: bool = 
     """``sip:[user[:password]@]host[:port]`` and options -> (the stored settings, the password;
     ``password`` given apart wins over one in the address)."""
     if not 0 <= options_interval <= 3600:
-        raise _invalid("trunk.invalid_sip", "options_interval must be 0 (no probes) to 3600 seconds",
+        raise ValidationError.of_field("trunk.invalid_sip", "options_interval must be 0 (no probes) to 3600 seconds",
                        "options_interval")
     try:
         t = SipTrunk.from_uri(name, uri.strip(), use_pai=pai, options_interval=options_interval,
                               register=register)
     except ValueError as e:
-        raise _invalid("trunk.invalid_sip", f"not a SIP address sip:[user[:password]@]host[:port]: {e}",
+        raise ValidationError.of_field("trunk.invalid_sip", f"not a SIP address sip:[user[:password]@]host[:port]: {e}",
                        "sip") from None
     return ({"host": t.host, "port": t.port, "user": t.username, "register": t.register, "pai": t.use_pai,
              "options_interval": t.options_interval}, password or t.password)
@@ -85,11 +81,21 @@ def sip_trunk(uow: UnitOfWork, row: TrunkRow) -> SipTrunk | None:
                     options_interval=float(s.get("options_interval", OPTIONS_INTERVAL)))
 
 
-def sip_trunks_of(uow: UnitOfWork) -> list[SipTrunk]:
-    """The tenant's enabled trunks that have a SIP address, as the SIP adapter dials them."""
+def _sip_rows(uow: UnitOfWork) -> list[TrunkRow]:
+    """The tenant's enabled trunks that have a SIP address."""
     from waihu.service.lines import visible_trunks
 
-    found = (sip_trunk(uow, r) for r in visible_trunks(uow) if r.enabled)
+    return [r for r in visible_trunks(uow) if r.enabled and r.sip]
+
+
+def has_sip_trunks(uow: UnitOfWork) -> bool:
+    """The tenant has real lines (no password is opened to tell)."""
+    return bool(_sip_rows(uow))
+
+
+def sip_trunks_of(uow: UnitOfWork) -> list[SipTrunk]:
+    """The tenant's enabled trunks that have a SIP address, as the SIP adapter dials them."""
+    found = (sip_trunk(uow, r) for r in _sip_rows(uow))
     return [t for t in found if t is not None]
 
 
@@ -107,9 +113,10 @@ def set_agent_phone(uow: UnitOfWork, now: float, agent: Agent, uri: str | None) 
         try:
             user, host, port = parse_sip_uri(uri)
         except ValueError as e:
-            raise _invalid("agent.invalid_phone", f"not a SIP address sip:ext@host[:port]: {e}", "phone") from None
+            raise ValidationError.of_field("agent.invalid_phone", f"not a SIP address sip:ext@host[:port]: {e}",
+                                           "phone") from None
         if not uri.startswith("sip:") or not user:
-            raise _invalid("agent.invalid_phone", "a phone is sip:ext@host[:port]", "phone")
+            raise ValidationError.of_field("agent.invalid_phone", "a phone is sip:ext@host[:port]", "phone")
         uri = f"sip:{user}@{host}:{port}"
     if agent.phone_uri != uri:
         agent.phone_uri = uri

@@ -32,7 +32,6 @@ from waihu.adapters.sip.stack import SipStack
 from waihu.adapters.sip.telephony import SipTelephony
 from waihu.adapters.storage.dialer_store import SqlDialerStore
 from waihu.adapters.storage.models import Agent, Cdr
-from waihu.adapters.storage.models_routing import CallSignaling
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState
 from waihu.domain.errors import Conflict, ErrorDetail, ValidationError
@@ -45,6 +44,7 @@ from waihu.service.directory import create_agent
 from waihu.service.dnc_follow import DNC_EVERY, DncFollower
 from waihu.service.lines import visible_trunks
 from waihu.service.lines_runtime import build_lines, lines_of, prime_caller_ids
+from waihu.service.live_sip import sip_trace_row
 from waihu.service.routing import RoutedLines
 from waihu.service.runtime import DialerRuntime
 from waihu.service.screen import ScreenedStore, load_screen
@@ -272,14 +272,8 @@ class SipRun:
                 self._save_traces(self._tel)  # long runs: stored as they go, memory stays bounded
 
     def _save_traces(self, tel: SipTelephony) -> None:
-        rows = []
-        for call_id in self._traces:
-            tr = tel.trace(call_id)
-            if tr is None:
-                continue
-            rows.append(CallSignaling(call_id=call_id, tenant_id=self.tenant_id, trunk_id=tr.trunk, log=[
-                [round(t, 3), ">" if d == "out" else "<", f"{code} {method}".strip() if code else method]
-                for t, d, method, code in tr.entries]))
+        found = (sip_trace_row(self.tenant_id, call_id, tel) for call_id in self._traces)
+        rows = [r for r in found if r is not None]
         self._traces.clear()
         self._saved += len(rows)
         if rows:

@@ -20,6 +20,7 @@ from waihu.service import lines as ln
 from waihu.service import webhook_admin as wa
 from waihu.service.analytics.report_files import FORMATS, produce
 from waihu.service.campaigns import OPTION_DEFAULTS
+from waihu.service.live import with_trunk_health
 from waihu.service.tenants import audit
 from waihu.service.webhooks import EVENTS, get_subscription, subscribe
 from waihu.web.session import Page, page_of
@@ -211,10 +212,9 @@ def lines(request: Request) -> Response:
     pg = page_of(request)
     pg.need("lines.read")
     with pg.platform.uow(pg.tenant_id) as uow:
-        trunks = ln.trunk_status(uow, pg.live.virtual_now() if pg.live else pg.now())
-        live = pg.live.trunks(pg.tenant_id) if pg.live is not None else {}
-        for tr in trunks:  # the running router's view: in service, ejected or probing
-            tr["live"] = live.get(tr["name"])
+        # with the running router's view of each: in service, ejected or probing
+        trunks = with_trunk_health(pg.live, pg.tenant_id,
+                                   ln.trunk_status(uow, pg.live.virtual_now() if pg.live else pg.now()))
         # caller IDs are business numbers, shown in full (service/lines.py)
         cids = [{**ln.caller_id_doc(r), "shown": r.number, "own": r.owner_tenant_id == pg.tenant_id}
                 for r in ln.visible_caller_ids(uow)]

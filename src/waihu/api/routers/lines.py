@@ -15,6 +15,7 @@ from waihu.api.deps import Ctx, PageParams, need, page_params
 from waihu.api.schemas import Finite, Page, Strict, page
 from waihu.service import lines as ln
 from waihu.service import lines_query as lq
+from waihu.service.live import with_trunk_health
 from waihu.service.sip_lines import set_trunk_sip
 
 router = APIRouter(prefix="/v1")
@@ -154,7 +155,7 @@ def trunks(pp: PageParams = Depends(page_params), ctx: Ctx = need("lines.read"))
     """The trunks the tenant may use with their live statistics (``sort``: name, priority, created_at)."""
     with ctx.uow() as uow:
         rows, cur = lq.trunk_page(uow, sort=pp.sort, cursor=pp.cursor, limit=pp.limit)
-        return page(_with_live(ctx, ln.trunk_status(uow, _now(ctx), rows=rows)), cur)
+        return page(with_trunk_health(ctx.live, ctx.tenant_id, ln.trunk_status(uow, _now(ctx), rows=rows)), cur)
 
 
 @router.post("/trunks", response_model=TrunkOut, status_code=201, tags=["lines"])
@@ -174,16 +175,8 @@ def trunk_add(body: TrunkIn, ctx: Ctx = need("lines.manage")) -> dict[str, Any]:
 @router.get("/trunks/{trunk_id}", response_model=TrunkStatusOut, tags=["lines"])
 def trunk_get(trunk_id: str, ctx: Ctx = need("lines.read")) -> dict[str, Any]:
     with ctx.uow() as uow:
-        return _with_live(ctx, ln.trunk_status(uow, _now(ctx), rows=[ln.find_trunk(uow, trunk_id=trunk_id)]))[0]
-
-
-def _with_live(ctx: Ctx, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each trunk's health as the running dialer's router sees it (ejected, probing)."""
-    live = ctx.live.trunks(ctx.tenant_id) if ctx.live is not None else {}
-    for d in docs:
-        view = live.get(d["name"])
-        d["live"] = {k: v for k, v in view.items() if k != "trunk"} if view is not None else None
-    return docs
+        rows = [ln.find_trunk(uow, trunk_id=trunk_id)]
+        return with_trunk_health(ctx.live, ctx.tenant_id, ln.trunk_status(uow, _now(ctx), rows=rows))[0]
 
 
 def _sip_kw(sip: SipIn | None) -> dict[str, Any]:
