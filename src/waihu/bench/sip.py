@@ -22,7 +22,7 @@ from typing import Any
 from waihu.adapters.memory import MemoryStore
 from waihu.adapters.realtime import AsyncioScheduler
 from waihu.adapters.sip.config import SipTrunk
-from waihu.adapters.sip.stack import SipStack
+from waihu.adapters.sip.stack import INPUT_FIRST, SipStack
 from waihu.adapters.sip.telephony import SipTelephony
 from waihu.bench import sipp
 from waihu.domain.calls import CallRecord, LossCause, Outcome, outcome_for_cause
@@ -152,6 +152,7 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     pauses = _GcPauses()
     gc.callbacks.append(pauses)
+    stalls0, put_off0 = INPUT_FIRST.stalls, INPUT_FIRST.held
     t0 = loop.time() + 0.2
     i = 0
     while i < calls:  # pace in 5 ms steps: every call due by now goes out
@@ -169,6 +170,8 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
         await asyncio.wait_for(rec.finished.wait(), hold + ring_timeout + 30.0)
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     gc.callbacks.remove(pauses)
+    stalls = {"count": INPUT_FIRST.stalls - stalls0, "longest_ms": round(INPUT_FIRST.longest * 1000, 1),
+              "timers_put_off": INPUT_FIRST.held - put_off0}
     firsts = []
     for n in range(calls):
         tr = tel.trace(f"b{n}")
@@ -188,6 +191,7 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
         "cpu_seconds": round(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime, 2),
         "rss_mb": round(ru1.ru_maxrss / 1024, 1),
         "gc": pauses.doc(),
+        "sip_thread_stalls": stalls,
     }
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gc
 import os
+import select
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +31,7 @@ from sippy.CCEvents import (
 )
 from sippy.Core.EventDispatcher import ED2
 from sippy.MsgBody import MsgBody
+from sippy.Network_server import Remote_address
 from sippy.SipAddress import SipAddress
 from sippy.SipCallId import SipCallId
 from sippy.SipFrom import SipFrom
@@ -45,8 +48,20 @@ from sippy.UacStateCancelling import UacStateCancelling
 from sippy.Udp_server import Udp_server, Udp_server_opts
 
 __all__ = [
-    "CCEventConnect", "CCEventDisconnect", "CCEventFail", "CCEventPreConnect", "CCEventRedirect",
-    "CCEventRing", "CCEventTry", "CCEventUpdate", "LoggingUA", "SipStack", "Timer", "sdp_body",
+    "INPUT_FIRST",
+    "CCEventConnect",
+    "CCEventDisconnect",
+    "CCEventFail",
+    "CCEventPreConnect",
+    "CCEventRedirect",
+    "CCEventRing",
+    "CCEventTry",
+    "CCEventUpdate",
+    "InputFirst",
+    "LoggingUA",
+    "SipStack",
+    "Timer",
+    "sdp_body",
 ]
 
 # Signaling log hook: (direction "out" | "in", method or "", status code or 0)
@@ -106,13 +121,111 @@ class LoggingUA(UA):  # type: ignore[misc]
         self.waihu_log("in", "BYE", resp.getSCode()[0])
 
 
-class Timer:
-    """A one-shot timer on the SIP thread (create and cancel it there)."""
+T1 = 0.5  # RFC 3261 17.1.1.1: the round-trip estimate, the first retransmission interval
 
-    __slots__ = ("_t",)
+
+class InputFirst:
+    """Timers on the SIP thread wait for the input that arrived before they fell due.
+
+    sippy's event loop fires every due timer before it handles the datagrams its reader thread
+    has queued, and after the thread was stalled (a full garbage collection stops every thread
+    of the process; other processes may take the CPU) many timers are due at once while the
+    answers that came meanwhile are still unread. A retransmission sent then is a duplicate the
+    far end may reject (SIPp aborts a call on an INVITE that arrives after its 200 OK); a
+    timeout fired then ends a call, or counts a probe as lost, whose answer is already here.
+
+    So a timer that falls due is put off by one ``tick`` (``wait``) while:
+
+    * the heartbeat (every ``tick`` on the SIP thread) is more than ``stall`` late: the thread
+      is catching up after a stall and its reader has not run yet;
+    * a datagram received at or before the timer's due time is still queued for the loop (the
+      reader thread records each arrival, the loop each datagram it handles: both in order);
+    * the timer fell due during a stall, and the socket still holds unread datagrams, or the
+      queue holds one read within ``stall`` of the stall's end (they arrived during it).
+
+    A timer is put off by ``max_hold`` at most in all, so a thread that stays behind still fires.
+    """
+
+    tick = 0.02
+    stall = 0.1
+    max_hold = 2 * T1
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.last_beat = clock()
+        self.stall_end = -1.0
+        self.queued: deque[float] = deque()  # arrival times of the datagrams not handled yet
+        self.readable: Callable[[], bool] = lambda: False
+        self.stalls = 0
+        self.longest = 0.0
+        self.held = 0  # timers put off at least once
+
+    def reset(self, readable: Callable[[], bool]) -> None:
+        self.last_beat = self.clock()
+        self.stall_end = -1.0
+        self.queued.clear()
+        self.readable = readable
+
+    def beat(self) -> None:
+        now = self.clock()
+        gap = now - self.last_beat
+        if gap > self.stall:
+            self.stalls += 1
+            self.longest = max(self.longest, gap)
+            self.stall_end = now
+        self.last_beat = now
+
+    def arrived(self, at: float) -> None:  # the reader thread
+        self.queued.append(at)
+
+    def handled(self) -> None:  # the SIP thread
+        if self.queued:
+            self.queued.popleft()
+
+    def must_wait(self, due: float) -> bool:
+        """Whether a timer that fell due at ``due`` should let the input go first."""
+        now = self.clock()
+        if now - self.last_beat > self.stall:
+            return True
+        oldest = self.queued[0] if self.queued else None
+        if oldest is not None and oldest <= due:
+            return True
+        if due <= self.stall_end:
+            return self.readable() or (oldest is not None and oldest <= self.stall_end + self.stall)
+        return False
+
+    def wait(self, due: float, held: float) -> float:
+        """How long a timer that fell due at ``due``, already put off ``held`` s, waits more (0: fire)."""
+        if held + self.tick > self.max_hold or not self.must_wait(due):
+            return 0.0
+        if held == 0.0:
+            self.held += 1
+        return self.tick
+
+
+INPUT_FIRST = InputFirst()  # sippy's event loop is one per process, and so is its thread
+
+
+class Timer:
+    """A one-shot timer on the SIP thread (create and cancel it there). It lets the input that
+    arrived before it fell due go first (``InputFirst``)."""
+
+    __slots__ = ("_due", "_fn", "_held", "_t")
 
     def __init__(self, fn: Callable[[], None], seconds: float) -> None:
-        self._t: Any = Timeout(fn, seconds)
+        self._fn = fn
+        self._held = 0.0
+        self._t: Any = Timeout(self._fire, seconds)
+        self._due: float = self._t.etime.monot
+
+    def _fire(self) -> None:
+        wait = INPUT_FIRST.wait(self._due, self._held)
+        if wait > 0:
+            self._held += wait
+            self._t = Timeout(self._fire, wait)
+            return
+        self._t = None
+        self._fn()
 
     def cancel(self) -> None:
         if self._t is not None:
@@ -219,6 +332,30 @@ def registration(global_config: dict[str, Any], user: str, host: str, port: int,
     return agent
 
 
+class InputRecordingUdpServer(Udp_server):  # type: ignore[misc]
+    """sippy's UDP server, recording each datagram's arrival for ``InputFirst``: its reader
+    thread calls ``handle_read`` directly, which queues the datagram for the SIP thread."""
+
+    def handle_read(self, data: bytes, address: Any, rtime: Any, delayed: bool = False) -> None:
+        if delayed:  # sippy's simulated delay (never set here), already on the SIP thread
+            super().handle_read(data, address, rtime, delayed)
+            return
+        INPUT_FIRST.arrived(rtime.monot)
+        ED2.callFromThread(self._handle, data, Remote_address(address, self.transport), rtime)
+
+    def _handle(self, data: bytes, address: Any, rtime: Any) -> None:
+        INPUT_FIRST.handled()
+        super().handle_read(data, address, rtime)
+
+    def readable(self) -> bool:
+        """Whether datagrams wait in the socket, not read yet."""
+        try:
+            ready, _, _ = select.select([self.skt], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(ready)
+
+
 def transaction_manager_class(workers: int) -> type[Any]:
     """sippy's transaction manager reading and writing its UDP socket with ``workers`` threads each.
 
@@ -231,9 +368,35 @@ def transaction_manager_class(workers: int) -> type[Any]:
 
     class Opts(Udp_server_opts):  # type: ignore[misc]
         nworkers = workers
+        direct_dispatch = True  # the reader calls InputRecordingUdpServer.handle_read itself
 
     class Manager(SipTransactionManager):  # type: ignore[misc]
-        model_udp_server = (Udp_server, Opts)
+        """Its client transactions' retransmissions (Timer A) and timeouts (Timer B) let the
+        input that arrived before they fell due go first (``InputFirst``)."""
+
+        model_udp_server = (InputRecordingUdpServer, Opts)
+
+        def timerA(self, t: Any) -> None:
+            held = getattr(t, "waihu_held_a", 0.0)
+            if held == 0.0:
+                t.waihu_due_a = t.teA.etime.monot
+            wait = INPUT_FIRST.wait(t.waihu_due_a, held)
+            if wait > 0:
+                t.waihu_held_a = held + wait
+                t.teA = Timeout(self.timerA, wait, 1, t)
+                return
+            super().timerA(t)
+
+        def timerB(self, t: Any) -> None:
+            held = getattr(t, "waihu_held_b", 0.0)
+            if held == 0.0:
+                t.waihu_due_b = t.teB.etime.monot
+            wait = INPUT_FIRST.wait(t.waihu_due_b, held)
+            if wait > 0:
+                t.waihu_held_b = held + wait
+                t.teB = Timeout(self.timerB, wait, 1, t)
+                return
+            super().timerB(t)
 
     return Manager
 
@@ -254,6 +417,7 @@ class SipStack:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._requests: dict[str, Callable[[Any], Any]] = {}
+        self._beat: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 5.0) -> None:
@@ -281,14 +445,30 @@ class SipStack:
             self._error = ex
             self._ready.set()
             return
+        INPUT_FIRST.reset(self._readable)
+        self._heartbeat()
         self._ready.set()
         ED2.loop()
         gc["_sip_tm"].shutdown()
 
+    def _heartbeat(self) -> None:
+        INPUT_FIRST.beat()
+        self._beat = Timeout(self._heartbeat, INPUT_FIRST.tick)
+
+    def _readable(self) -> bool:
+        servers = self.global_config["_sip_tm"].l4r.cache_l2s.values()
+        return any(s.readable() for s in servers if isinstance(s, InputRecordingUdpServer))
+
+    def _halt(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            self._beat = None
+        ED2.breakLoop()
+
     def stop(self, timeout: float = 5.0) -> None:
         if self._thread is None:
             return
-        ED2.callFromThread(ED2.breakLoop)
+        ED2.callFromThread(self._halt)
         self._thread.join(timeout)
         self._thread = None
         self._ready.clear()
