@@ -1,4 +1,4 @@
-"""``waihu agent``: agents and the SIP phones they take calls on. / 座席与座席话机。"""
+"""``waihu agent``: agents, the SIP phones they take calls on, their SIP accounts. / 座席、座席话机与 SIP 账号。"""
 
 from __future__ import annotations
 
@@ -54,3 +54,32 @@ def phone(
         return agent_dict(a)
 
     _show(in_tenant(database_url, tenant, as_json, act), as_json)
+
+
+@app.command("sip-account")
+def sip_account(
+    code: str = typer.Argument(..., help="Agent code (工号). / 工号。"),
+    remove: bool = typer.Option(False, "--remove", help="Remove the account. / 删除账号。"),
+    as_json: bool = JsonOpt, tenant: str | None = TenantOpt, database_url: str | None = DbOpt,
+) -> None:
+    """Issue (or replace) the SIP account the agent's softphone registers with; the password is
+    shown this once. / 签发（或更换）座席软电话注册用的 SIP 账号；密码仅显示这一次。"""
+    from waihu.service.directory import agent_by_code
+    from waihu.service.sip_lines import SIP_REALM, issue_sip_account, remove_sip_account
+
+    def act(uow: Any, now: float) -> dict[str, Any]:
+        a = agent_by_code(uow, code)
+        if remove:
+            remove_sip_account(uow, now, a)
+            return {"code": a.code, "username": None}
+        return {"code": a.code, **issue_sip_account(uow, now, a), "realm": SIP_REALM}
+
+    doc = in_tenant(database_url, tenant, as_json, act)
+    if as_json:
+        print_json(doc)
+    elif doc["username"] is None:
+        out.print(f"agent / 座席 {doc['code']}: SIP account removed / SIP 账号已删除")
+    else:
+        out.print(f"agent / 座席 {doc['code']}: SIP user / 用户名 {doc['username']}  password / 密码 "
+                  f"{doc['password']}  realm / 域 {doc['realm']}\n"
+                  "the password is not shown again / 密码不会再次显示")

@@ -28,7 +28,7 @@ from waihu.service.tenants import audit
 # ---------------------------------------------------------------- agents
 def agent_dict(a: Agent) -> dict[str, Any]:
     return {"id": a.id, "code": a.code, "name": a.name, "groups": a.groups, "simulated": a.simulated,
-            "created_at": iso(a.created_at), "phone": a.phone_uri}
+            "created_at": iso(a.created_at), "phone": a.phone_uri, "sip_user": a.sip_user}
 
 
 def get_agent(uow: UnitOfWork, agent_id: str) -> Agent:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from waihu.adapters.simnet.model import AgentModel, CalleeModel
 from waihu.adapters.sip.stack import SipStack
-from waihu.adapters.storage.models import Campaign, Tenant
+from waihu.adapters.storage.models import Agent, Campaign, Tenant
 from waihu.bootstrap import Platform
 from waihu.domain.campaigns import CampaignState
 from waihu.domain.errors import WaihuError
@@ -39,7 +39,7 @@ from waihu.service.lines_runtime import (
 )
 from waihu.service.live_lane import Lane
 from waihu.service.live_observe import Observer
-from waihu.service.live_sip import PHONE_ANSWER, LaneSip, SipHost, no_phone
+from waihu.service.live_sip import PHONE_ANSWER, LaneSip, SipHost, phone_address
 from waihu.service.routing import RoutedLines
 from waihu.service.sip_lines import has_sip_trunks, sip_trunks_of
 
@@ -191,11 +191,12 @@ class LiveHost:
             self.wake()
         return changed
 
-    def check_login(self, tenant_id: str, phone_uri: str | None) -> None:
-        """Any thread: refuse at once the login of an agent with no phone when the tenant dials
-        over SIP trunks (the dialer would refuse it later, out of the caller's sight)."""
-        if phone_uri is None and self.dials_over_sip(tenant_id):
-            raise no_phone()
+    def check_login(self, tenant_id: str, agent: Agent) -> None:
+        """Any thread: refuse at once the login of an agent whose phone cannot be called (none,
+        or its SIP account's phone not registered) when the tenant dials over SIP trunks (the
+        dialer would refuse it later, out of the caller's sight)."""
+        if self.sip is not None and self.dials_over_sip(tenant_id):
+            phone_address(self.sip.registrar, tenant_id, agent.id, agent.phone_uri, agent.sip_user)
 
     def dials_over_sip(self, tenant_id: str) -> bool:
         """Any thread: the tenant's calls go out over SIP trunks (a SIP stack and SIP trunks)."""

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from waihu.adapters.sip.config import SipTrunk
+from waihu.adapters.sip.registrar import REALM, Registrar
 from waihu.adapters.sip.stack import SipStack
 from waihu.adapters.sip.telephony import SipTelephony
 from waihu.adapters.storage.models import Agent
@@ -36,9 +37,27 @@ from waihu.bootstrap import Platform
 from waihu.domain.errors import Conflict
 from waihu.domain.messages import AgentChanged, AgentLoggedIn, AgentLoggedOut, Command, Dial, Event, WriteCdr
 from waihu.ports import Clock, Scheduler, Telephony
+from waihu.service.sip_lines import sip_account
 
 log = logging.getLogger("waihu.live")
 PHONE_ANSWER = 30.0  # seconds an agent's phone may ring at login
+
+
+def phone_address(registrar: Registrar | None, tenant_id: str, agent_id: str, phone_uri: str | None,
+                  sip_user: str | None) -> str:
+    """Where the agent's phone is called at login: its static address, else where the phone of its
+    SIP account registered (the account's current name only: a reissued account's old phone
+    is not called)."""
+    if phone_uri is not None:
+        return phone_uri
+    if sip_user is None:
+        raise no_phone()
+    b = registrar.binding(sip_user) if registrar is not None else None
+    if b is None or b.tenant_id != tenant_id or b.agent_id != agent_id:
+        raise Conflict("agent.phone_not_registered",
+                       f"the agent's SIP phone is not registered: register it as {sip_user} "
+                       f"(realm {REALM}) with this server, then log in again")
+    return b.uri
 
 
 def no_phone() -> Conflict:
@@ -94,13 +113,14 @@ class LaneSip:
     ended: deque[tuple[float, str]] = field(default_factory=deque)  # (CDR time, call) of logs to store
     failures: list[tuple[str, str]] = field(default_factory=list)  # (agent id, reason) to alert on
 
+    registrar: Registrar | None = None
+
     def phone_of(self, agent_id: str) -> str:
         with self.platform.uow(self.tenant_id) as uow:
             a = uow.session.get(Agent, agent_id)
-            uri = a.phone_uri if a is not None and a.tenant_id == self.tenant_id else None
-        if uri is None:
-            raise no_phone()
-        return uri
+            if a is None or a.tenant_id != self.tenant_id:
+                raise no_phone()
+            return phone_address(self.registrar, self.tenant_id, a.id, a.phone_uri, a.sip_user)
 
     def intercept(self, event: Event, now: float) -> Event | None:
         """An agent's action before the engine sees it: a login waits for the agent's phone."""
@@ -191,6 +211,7 @@ class SipHost:
         self.clock = clock
         self.owns_stack = stack is None  # else the stack is someone else's to start and stop
         self.stack = stack or SipStack(listen[0], listen[1])
+        self.registrar = Registrar(self.stack, lambda user: sip_account(platform, user))
         self.tenants: dict[str, LaneSip] = {}
         self.started = False
 
@@ -207,7 +228,7 @@ class SipHost:
         if ls is None:
             tel = SipTelephony(self.stack, trunks, scheduler, self.clock, on_trunk_state=on_trunk_state)
             tel.start()
-            ls = self.tenants[tenant_id] = LaneSip(self.platform, tenant_id, tel)
+            ls = self.tenants[tenant_id] = LaneSip(self.platform, tenant_id, tel, registrar=self.registrar)
         else:
             ls.tel.set_trunks(trunks)
             if not ls.active:

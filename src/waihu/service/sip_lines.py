@@ -3,15 +3,22 @@
 A trunk with a SIP address is a real carrier line: ``waihu serve --sip-listen`` dials its
 tenant's calls through it (``service/live_sip.py``). Its digest password is sealed with the
 owner's key and never leaves the service layer: documents show ``password_set`` only.
+
+An agent's phone is a static SIP address (``phone_uri``), or a phone that registers with
+waihu's registrar under the agent's SIP account (``sip_user``, a password sealed with the
+tenant's key). The platform makes up both, so that no tenant can learn or guess another's
+user names, and shows the password once, when it is issued.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import func, select
 
 from waihu.adapters.sip.config import SipTrunk, parse_sip_uri
+from waihu.adapters.sip.registrar import REALM, Account
 from waihu.adapters.storage.models import Agent
 from waihu.adapters.storage.models_routing import TrunkRow
 from waihu.adapters.storage.uow import UnitOfWork
@@ -121,3 +128,38 @@ def set_agent_phone(uow: UnitOfWork, now: float, agent: Agent, uri: str | None) 
     if agent.phone_uri != uri:
         agent.phone_uri = uri
         audit(uow, "agent.phone", "agent", agent.id, now, code=agent.code, phone=uri)
+
+
+SIP_REALM = REALM  # the digest realm agents' phones register in
+_NAME_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: typed into phones by hand
+
+
+def issue_sip_account(uow: UnitOfWork, now: float, agent: Agent) -> dict[str, str]:
+    """A new SIP account for the agent's phone (replacing any: the old password stops working).
+    The answer holds the password; it is not shown again."""
+    while True:
+        code = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "-" for c in agent.code.lower())
+        user = f"{code[:50] or 'agent'}.{''.join(secrets.choice(_NAME_CHARS) for _ in range(6))}"
+        if not uow.session.scalar(select(Agent.id).where(Agent.sip_user == user)):
+            break
+    password = secrets.token_urlsafe(18)
+    agent.sip_user = user
+    agent.sip_secret = uow.codec.seal_text(uow.tenant_id, password)
+    audit(uow, "agent.sip_account", "agent", agent.id, now, code=agent.code, sip_user=user)
+    return {"username": user, "password": password}
+
+
+def remove_sip_account(uow: UnitOfWork, now: float, agent: Agent) -> None:
+    if agent.sip_user is not None:
+        audit(uow, "agent.sip_account", "agent", agent.id, now, code=agent.code, sip_user=None)
+    agent.sip_user, agent.sip_secret = None, None
+
+
+def sip_account(platform: Platform, username: str) -> Account | None:
+    """The registrar's lookup: whose account ``username`` is, with its password (opened)."""
+    with platform.uow("") as uow:
+        a = uow.session.scalar(select(Agent).where(Agent.sip_user == username))
+        if a is None or a.sip_secret is None:
+            return None
+        password = uow.codec.open_text(a.tenant_id, a.sip_secret)
+        return Account(a.tenant_id, a.id, password) if password else None

@@ -83,7 +83,7 @@ def desk_state(request: Request, csrf: str = Form(""), to: str = Form(..., max_l
     if to == "login":
         if pg.live is not None:  # over SIP trunks the agent takes calls on a phone: refused now without one
             with pg.platform.uow(pg.tenant_id) as uow:
-                pg.live.check_login(pg.tenant_id, dr.get_agent(uow, aid).phone_uri)
+                pg.live.check_login(pg.tenant_id, dr.get_agent(uow, aid))
         ev = AgentLoggedIn(aid, groups)
     elif to == "ready":
         ev = AgentReadied(aid)

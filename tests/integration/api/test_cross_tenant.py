@@ -16,6 +16,7 @@ def _seed(world: World, a: Tenant) -> dict[str, str]:
     h = a.h()
     ids: dict[str, str] = {}
     ids["agent"] = c.post("/v1/agents", headers=h, json={"code": "A001", "name": "Ann"}).json()["id"]
+    assert c.post(f"/v1/agents/{ids['agent']}/sip-account", headers=h).status_code == 201  # B must not reach it
     ids["group"] = c.post("/v1/agent-groups", headers=h, json={"name": "sales"}).json()["id"]
     ids["user"] = c.post("/v1/users", headers=h, json={"username": "a-sup", "password": "secret-pass",
                                                        "role": "supervisor"}).json()["id"]
@@ -47,6 +48,8 @@ def _requests(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
     return [
         ("GET", "/v1/agents/{agent}", None), ("PATCH", "/v1/agents/{agent}", {"name": "x"}),
         ("DELETE", "/v1/agents/{agent}", None), ("POST", "/v1/agents/{agent}/login", None),
+        ("POST", "/v1/agents/{agent}/sip-account", None), ("GET", "/v1/agents/{agent}/sip-account", None),
+        ("DELETE", "/v1/agents/{agent}/sip-account", None),
         ("GET", "/v1/agent-groups/{group}", None), ("PATCH", "/v1/agent-groups/{group}", {"description": "x"}),
         ("DELETE", "/v1/agent-groups/{group}", None),
         ("GET", "/v1/users/{user}", None), ("PATCH", "/v1/users/{user}", {"display_name": "x"}),

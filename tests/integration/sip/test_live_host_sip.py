@@ -13,12 +13,14 @@ import pytest
 
 from tests.integration.sip.conftest import until
 from waihu.adapters.sip.stack import SipStack
+from waihu.adapters.storage.models import Agent
 from waihu.bootstrap import Platform
+from waihu.domain.errors import Conflict
 from waihu.domain.messages import AgentLoggedIn, AgentLoggedOut
-from waihu.service.directory import create_agent
+from waihu.service.directory import create_agent, get_agent
 from waihu.service.lines import add_trunk, find_trunk
 from waihu.service.live import LiveHost
-from waihu.service.sip_lines import set_trunk_sip
+from waihu.service.sip_lines import issue_sip_account, set_trunk_sip
 from waihu.service.tenants import ensure_tenant
 
 Start = Callable[..., Any]
@@ -126,3 +128,43 @@ def test_without_a_sip_stack_sip_trunks_are_not_simulated_and_calls_are_held(
 def test_serve_refuses_a_speed_other_than_real_time_with_sip(platform: Platform) -> None:
     with pytest.raises(ValueError, match="real time"):
         LiveHost(platform, speed=10, sip_listen=("127.0.0.1", 5060))
+
+
+def test_an_agent_with_a_sip_account_is_called_where_its_phone_registered(
+        platform: Platform, sip_stack: SipStack, sipp: Start) -> None:
+    carrier = sipp("options.xml")
+    phone = sipp("agent_session.xml", calls=1)
+    tid, agents = tenant_with(platform, carrier.port, {"1001": None})
+    aid = agents["1001"]
+    with platform.uow(tid, actor="test") as uow:
+        account = issue_sip_account(uow, platform.clock.now(), get_agent(uow, aid))
+        uow.commit()
+    host = LiveHost(platform, sip_listen=(sip_stack.address, sip_stack.port), sip_stack=sip_stack)
+
+    def agent() -> Agent:
+        with platform.uow(tid) as uow:
+            return get_agent(uow, aid)
+
+    with pytest.raises(Conflict) as e:
+        host.check_login(tid, agent())
+    assert e.value.code == "agent.phone_not_registered"
+    reg = sipp("register_phone.xml", calls=1, extra=(f"127.0.0.1:{sip_stack.port}",),
+               subs={"USER": account["username"], "PASS": account["password"], "EXPIRES": "300", "CODE": "200",
+                     "PHONE_PORT": str(phone.port)})
+    assert reg.wait() == 0, reg.output()
+    host.check_login(tid, agent())  # registered now
+
+    async def body() -> None:
+        host.submit(tid, host.feed(tid, AgentLoggedIn(aid)))
+        await until(lambda: (host.agent(tid, aid) or {}).get("state") not in (None, "phone_ringing"))
+        host.submit(tid, host.feed(tid, AgentLoggedOut(aid)))
+        await until(lambda: (host.agent(tid, aid) or {}).get("state") == "offline")
+
+    asyncio.run(running(host, body))
+    assert phone.wait() == 0, phone.output()  # called at the registered Contact, then hung up at logout
+    with platform.uow(tid, actor="test") as uow:
+        issue_sip_account(uow, platform.clock.now(), get_agent(uow, aid))  # a new account: the old phone is out
+        uow.commit()
+    with pytest.raises(Conflict) as e2:
+        host.check_login(tid, agent())
+    assert e2.value.code == "agent.phone_not_registered"

@@ -207,6 +207,9 @@ class Agent(Base):
     simulated: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(TS)
     phone_uri: Mapped[str | None] = mapped_column(String(255))  # the SIP phone called at login over SIP trunks
+    # the SIP account its phone registers with (platform-unique name; password sealed with the tenant key)
+    sip_user: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sip_secret: Mapped[str | None] = mapped_column(Text)
 
 
 class AgentSession(Base):

@@ -21,6 +21,7 @@ from waihu.domain.messages import (
     WrapUpEnded,
 )
 from waihu.service import directory as dr
+from waihu.service.sip_lines import SIP_REALM, issue_sip_account, remove_sip_account
 
 router = APIRouter(prefix="/v1")
 
@@ -47,6 +48,22 @@ class AgentOut(BaseModel):
     simulated: bool
     created_at: str | None
     phone: str | None = Field(description="SIP phone (sip:ext@host:port) or null")
+    sip_user: str | None = Field(None, description="The SIP account its phone registers with, or null "
+                                 "(POST /v1/agents/{id}/sip-account issues one).")
+
+
+class SipAccountIssued(BaseModel):
+    username: str
+    password: str = Field(description="Shown this once; issue a new account to change it.")
+    realm: str
+
+
+class SipAccountOut(BaseModel):
+    username: str
+    realm: str
+    registered: bool = Field(description="A phone is registered with this server's SIP registrar now.")
+    registered_until: float | None = Field(description="When the registration runs out (Unix time), or null.")
+    contact: str | None = Field(description="Where the registered phone is called at login, or null.")
 
 
 class GroupIn(Strict):
@@ -135,6 +152,36 @@ def agent_delete(agent_id: str, ctx: Ctx = need("agents.manage")) -> None:
         uow.commit()
 
 
+@router.post("/agents/{agent_id}/sip-account", response_model=SipAccountIssued, status_code=201, tags=["agents"])
+def agent_sip_account_issue(agent_id: str, ctx: Ctx = need("agents.manage")) -> dict[str, str]:
+    """A new SIP account for the agent's softphone (replacing the agent's current one)."""
+    with ctx.uow() as uow:
+        issued = issue_sip_account(uow, ctx.now(), dr.get_agent(uow, agent_id))
+        uow.commit()
+    return {**issued, "realm": SIP_REALM}
+
+
+@router.get("/agents/{agent_id}/sip-account", response_model=SipAccountOut, tags=["agents"])
+def agent_sip_account(agent_id: str, ctx: Ctx = need("agents.read")) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        a = dr.get_agent(uow, agent_id)
+    if a.sip_user is None:
+        raise NotFound("agent.no_sip_account", "the agent has no SIP account")
+    registrar = ctx.live.sip.registrar if ctx.live is not None and ctx.live.sip is not None else None
+    b = registrar.binding(a.sip_user) if registrar is not None else None
+    if b is not None and (b.tenant_id, b.agent_id) != (ctx.tenant_id, a.id):
+        b = None
+    return {"username": a.sip_user, "realm": SIP_REALM, "registered": b is not None,
+            "registered_until": b.expires_at if b else None, "contact": b.uri if b else None}
+
+
+@router.delete("/agents/{agent_id}/sip-account", status_code=204, tags=["agents"])
+def agent_sip_account_remove(agent_id: str, ctx: Ctx = need("agents.manage")) -> None:
+    with ctx.uow() as uow:
+        remove_sip_account(uow, ctx.now(), dr.get_agent(uow, agent_id))
+        uow.commit()
+
+
 # ---------------------------------------------------------------- groups
 @router.get("/agent-groups", response_model=Page[GroupOut], tags=["agents"])
 def groups(pp: PageParams = Depends(page_params), ctx: Ctx = need("agents.read")) -> dict[str, Any]:
@@ -182,11 +229,10 @@ def _desk(ctx: Ctx, agent_id: str, make: Any) -> dict[str, bool]:
     with ctx.uow() as uow:
         a = dr.get_agent(uow, agent_id)
         event: Event = make(a)
-        phone = a.phone_uri
     if ctx.live is None:
         raise Conflict("live.unavailable", "the dialer runtime is not running in this process")
     if isinstance(event, AgentLoggedIn):
-        ctx.live.check_login(ctx.tenant_id, phone)
+        ctx.live.check_login(ctx.tenant_id, a)
     ctx.live.submit(ctx.tenant_id, ctx.live.feed(ctx.tenant_id, event))
     return {"accepted": True}
 
