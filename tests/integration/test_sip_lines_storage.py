@@ -51,7 +51,8 @@ def test_bad_sip_settings_are_refused_with_the_field_and_nothing_changes(platfor
         add_trunk(uow, 1.0, name="ct", capacity=30, cps=5, sip="sip:198.51.100.7")
         uow.commit()
     cases = [({"uri": "http://"}, "sip"), ({"uri": "sip:198.51.100.7", "register": True}, "sip"),
-             ({"uri": "sip:gw@198.51.100.7", "options_interval": -1.0}, "options_interval")]
+             ({"uri": "sip:gw@198.51.100.7", "options_interval": -1.0}, "options_interval"),
+             ({"uri": "sip:gw@198.51.100.7;transport=sctp"}, "sip")]
     for kw, field in cases:
         with platform.uow(tid, actor="test") as uow:
             row = find_trunk(uow, name="ct")
@@ -61,6 +62,12 @@ def test_bad_sip_settings_are_refused_with_the_field_and_nothing_changes(platfor
             assert e.value.code == "trunk.invalid_sip" and e.value.details[0].field == field
     with platform.uow(tid) as uow:
         assert trunk_doc(find_trunk(uow, name="ct"))["sip"]["uri"] == "sip:198.51.100.7:5060"
+    with platform.uow(tid, actor="test") as uow:  # over TCP: the transport is kept and shown
+        set_trunk_sip(uow, 3.0, find_trunk(uow, name="ct"), "sip:gw@198.51.100.7:5061;Transport=TCP")
+        uow.commit()
+    with platform.uow(tid) as uow:
+        assert trunk_doc(find_trunk(uow, name="ct"))["sip"]["uri"] == "sip:gw@198.51.100.7:5061;transport=tcp"
+        assert [(t.port, t.transport) for t in sip_trunks_of(uow)] == [(5061, "tcp")]
 
 
 def test_platform_trunk_is_the_platforms_to_point_and_changes_move_the_signature(platform: Platform) -> None:

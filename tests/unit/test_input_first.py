@@ -36,7 +36,7 @@ def test_a_datagram_that_arrived_before_the_due_time_goes_first() -> None:
     clock.t = 100.02
     w.beat()
     assert w.wait(due=100.015, held=0.0) == w.tick
-    w.handled()
+    w.handled(100.01)
     assert w.wait(due=100.015, held=w.tick) == 0.0
     assert w.held == 1
 
@@ -55,7 +55,7 @@ def test_after_a_stall_the_timer_waits_for_the_heartbeat_then_for_the_socket() -
     w.arrived(100.72)  # read just after the stall: it arrived during it
     clock.t = 100.72
     assert w.must_wait(100.5)
-    w.handled()
+    w.handled(100.72)
     assert not w.must_wait(100.5)
     assert not w.must_wait(100.9)  # a timer due after the stall does not care about it
 
@@ -69,3 +69,13 @@ def test_a_timer_is_put_off_by_max_hold_at_most() -> None:
         clock.t += step  # the heartbeat never runs: the thread stays stalled
     assert w.max_hold - w.tick < held <= w.max_hold
     assert w.held == 1
+
+
+def test_handled_removes_its_own_arrival() -> None:
+    w, _ = watch()
+    w.arrived(100.01)  # UDP
+    w.arrived(100.02)  # TCP, handed over first
+    w.handled(100.02)
+    assert list(w.queued) == [100.01]
+    w.handled(99.0)  # queued before a restart cleared the queue: nothing to remove
+    assert list(w.queued) == [100.01]

@@ -153,6 +153,7 @@ async def _drive(calls: int, cps: float, hold: float, kinds: list[str], uas_port
     pauses = _GcPauses()
     gc.callbacks.append(pauses)
     stalls0, put_off0 = INPUT_FIRST.stalls, INPUT_FIRST.held
+    INPUT_FIRST.longest = 0.0
     t0 = loop.time() + 0.2
     i = 0
     while i < calls:  # pace in 5 ms steps: every call due by now goes out

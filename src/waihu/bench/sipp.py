@@ -182,6 +182,8 @@ def require_sipp() -> str:
 
 
 def free_udp_port() -> int:
+    """A UDP port free on loopback whose +2 neighbour is free too (SIPp media uses mp and mp+2),
+    and free for TCP as well (a SIP stack listens on both)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))
@@ -191,30 +193,35 @@ def free_udp_port() -> int:
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s2:
                 s2.bind(("127.0.0.1", port + 2))
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s3:
+                s3.bind(("127.0.0.1", port))
         except OSError:
             continue
         return port
 
 
-def udp_bound(port: int) -> bool:
-    """Whether a UDP socket is bound to ``port`` (Linux: read /proc, never bind it ourselves)."""
+def udp_bound(port: int, transport: str = "udp") -> bool:
+    """Whether a UDP socket is bound to ``port`` (``tcp``: a TCP socket listens on it) (Linux:
+    read /proc, never bind it ourselves)."""
     suffix = f":{port:04X}"
-    for table in ("/proc/net/udp", "/proc/net/udp6"):
+    for table in (f"/proc/net/{transport}", f"/proc/net/{transport}6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
-        if any(line.split()[1].endswith(suffix) for line in lines if len(line.split()) > 1):
-            return True
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 3 and cols[1].endswith(suffix) and (transport == "udp" or cols[3] == "0A"):
+                return True
     return False
 
 
-def wait_bound(port: int, timeout: float = 5.0) -> None:
-    """Wait until something (SIPp) has bound the UDP port."""
+def wait_bound(port: int, timeout: float = 5.0, transport: str = "udp") -> None:
+    """Wait until something (SIPp) has bound the UDP port (or listens on the TCP port)."""
     deadline = time.monotonic() + timeout
-    while not udp_bound(port):
+    while not udp_bound(port, transport):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"SIPp did not bind UDP port {port}")
+            raise RuntimeError(f"SIPp did not bind {transport.upper()} port {port}")
         time.sleep(0.02)
 
 

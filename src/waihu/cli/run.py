@@ -12,7 +12,7 @@ from waihu.cli.common import DbOpt, JsonOpt, TenantOpt, errors, out, platform, p
 
 def run(
     campaign: str = typer.Argument(..., help="The campaign (running). / 外呼任务（须已启动）。"),
-    trunk: list[str] = typer.Option(..., "--trunk", help="NAME=sip:[user:password@]host[:port], once per trunk. "
+    trunk: list[str] = typer.Option(..., "--trunk", help="NAME=sip:[user:password@]host[:port][;transport=tcp], once per trunk. "
                                     "/ 中继：名称=SIP 地址，可多次。"),
     agent: list[str] = typer.Option([], "--agent", help="CODE=sip:ext@host[:port]: an agent and the phone "
                                     "called for the session. / 座席工号=话机 SIP 地址，可多次。"),

@@ -15,7 +15,7 @@ from waihu.service.lines import add_trunk, assign_platform_trunk, trunk_doc, tru
 
 app = typer.Typer(help="Carrier lines (trunks). / 线路（中继）。", no_args_is_help=True)
 
-SIP_HELP = ("SIP address sip:[user[:password]@]host[:port]. / SIP 地址。")
+SIP_HELP = ("SIP address sip:[user[:password]@]host[:port][;transport=udp|tcp]. / SIP 地址。")
 SipPasswordOpt = typer.Option(None, "--sip-password", envvar="WAIHU_SIP_PASSWORD", show_envvar=True,
                               help="Digest password (better from the environment than in --sip). / 鉴权密码。")
 SipRegisterOpt = typer.Option(False, "--sip-register", help="Keep a registration with the carrier. / 向运营商注册。")

@@ -71,7 +71,7 @@ def add_trunk(uow: UnitOfWork, now: float, *, name: str, capacity: int, cps: flo
               sip_pai: bool = False, sip_options_interval: float = OPTIONS_INTERVAL,
               sip_password: str | None = None) -> dict[str, Any]:
     """Register a trunk (a platform trunk is assigned to the current tenant at once); with ``sip``
-    (``sip:[user[:password]@]host[:port]``) it is a carrier line reached over SIP."""
+    (``sip:[user[:password]@]host[:port][;transport=tcp]``) it is a carrier line reached over SIP."""
     name = name.strip()
     try:
         trunk_role = TrunkRole(role)

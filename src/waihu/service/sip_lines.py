@@ -32,8 +32,8 @@ OPTIONS_INTERVAL = 30.0  # default seconds between OPTIONS probes of a SIP trunk
 def parse_trunk_sip(name: str, uri: str, *, register: bool = False, pai: bool = False,
                     options_interval: float = OPTIONS_INTERVAL,
                     password: str | None = None) -> tuple[dict[str, Any], str | None]:
-    """``sip:[user[:password]@]host[:port]`` and options -> (the stored settings, the password;
-    ``password`` given apart wins over one in the address)."""
+    """``sip:[user[:password]@]host[:port][;transport=tcp]`` and options -> (the stored settings,
+    the password; ``password`` given apart wins over one in the address)."""
     if not 0 <= options_interval <= 3600:
         raise ValidationError.of_field("trunk.invalid_sip", "options_interval must be 0 (no probes) to 3600 seconds",
                        "options_interval")
@@ -41,10 +41,14 @@ def parse_trunk_sip(name: str, uri: str, *, register: bool = False, pai: bool = 
         t = SipTrunk.from_uri(name, uri.strip(), use_pai=pai, options_interval=options_interval,
                               register=register)
     except ValueError as e:
-        raise ValidationError.of_field("trunk.invalid_sip", f"not a SIP address sip:[user[:password]@]host[:port]: {e}",
-                       "sip") from None
-    return ({"host": t.host, "port": t.port, "user": t.username, "register": t.register, "pai": t.use_pai,
-             "options_interval": t.options_interval}, password or t.password)
+        raise ValidationError.of_field(
+            "trunk.invalid_sip", f"not a SIP address sip:[user[:password]@]host[:port][;transport=udp|tcp]: {e}",
+            "sip") from None
+    settings: dict[str, Any] = {"host": t.host, "port": t.port, "user": t.username, "register": t.register,
+                                "pai": t.use_pai, "options_interval": t.options_interval}
+    if t.transport != "udp":
+        settings["transport"] = t.transport
+    return settings, password or t.password
 
 
 def sip_doc(row: TrunkRow) -> dict[str, Any] | None:
@@ -53,7 +57,8 @@ def sip_doc(row: TrunkRow) -> dict[str, Any] | None:
     if not s:
         return None
     user = f"{s['user']}@" if s.get("user") else ""
-    return {"uri": f"sip:{user}{s['host']}:{s['port']}", "registration": bool(s.get("register")),
+    transport = f";transport={s['transport']}" if s.get("transport", "udp") != "udp" else ""
+    return {"uri": f"sip:{user}{s['host']}:{s['port']}{transport}", "registration": bool(s.get("register")),
             "pai": bool(s.get("pai")), "options_interval": float(s.get("options_interval", OPTIONS_INTERVAL)),
             "password_set": row.sip_secret is not None}
 
@@ -82,7 +87,8 @@ def sip_trunk(uow: UnitOfWork, row: TrunkRow) -> SipTrunk | None:
     if not s:
         return None
     password = uow.codec.open_text(row.owner_key, row.sip_secret) if row.sip_secret else None
-    return SipTrunk(row.name, s["host"], int(s["port"]), username=s.get("user"), password=password,
+    return SipTrunk(row.name, s["host"], int(s["port"]), transport=s.get("transport", "udp"),
+                    username=s.get("user"), password=password,
                     from_user=s.get("user") or "anonymous", use_pai=bool(s.get("pai")),
                     register=bool(s.get("register")),
                     options_interval=float(s.get("options_interval", OPTIONS_INTERVAL)))

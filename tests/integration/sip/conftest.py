@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ from waihu.adapters.realtime import AsyncioScheduler
 from waihu.adapters.sip.config import SipTrunk
 from waihu.adapters.sip.stack import SipStack
 from waihu.adapters.sip.telephony import SipTelephony
-from waihu.bench.sipp import wait_bound
+from waihu.bench.sipp import free_udp_port, wait_bound
 from waihu.domain.messages import CallAnswered, CallEnded, CallFailed, Dial, Event
 from waihu.domain.phone import PhoneNumber
 
@@ -29,19 +28,7 @@ if shutil.which("sipp") is None:
 
 
 def free_port() -> int:
-    """A UDP port free on loopback whose +2 neighbour is free too (SIPp media uses mp and mp+2)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port > 65000:
-            continue
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s2:
-                s2.bind(("127.0.0.1", port + 2))
-        except OSError:
-            continue
-        return port
+    return free_udp_port()
 
 
 @dataclass
@@ -80,7 +67,7 @@ def sipp(tmp_path: Path) -> Iterator[object]:
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
         s = Sipp(proc, port, log)
         started.append(s)
-        wait_bound(port)
+        wait_bound(port, transport="tcp" if "-t" in extra else "udp")
         return s
 
     yield start

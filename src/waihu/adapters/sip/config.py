@@ -5,13 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+TRANSPORTS = ("udp", "tcp")
+
+
+def split_params(uri: str) -> tuple[str, dict[str, str]]:
+    """``sip:h:5060;transport=TCP;lr`` -> ("sip:h:5060", {"transport": "tcp", "lr": ""}) (names and
+    the transport's value lowercased, as RFC 3261 compares them)."""
+    base, *rest = uri.split(";")
+    params: dict[str, str] = {}
+    for p in rest:
+        name, _, value = p.partition("=")
+        params[name.strip().lower()] = value.strip().lower() if name.strip().lower() == "transport" else value.strip()
+    return base, params
+
 
 @dataclass(frozen=True, slots=True)
 class SipTrunk:
     name: str
     host: str
     port: int = 5060
-    transport: str = "udp"  # only UDP for now
+    transport: str = "udp"  # "udp" or "tcp" (sip:host;transport=tcp)
     username: str | None = None  # digest authentication on 401/407
     password: str | None = None
     from_user: str = "anonymous"  # caller ID used when a Dial carries none
@@ -26,18 +39,21 @@ class SipTrunk:
     cancel_grace: float = 4.0  # after our CANCEL, wait this long for the final response
 
     def __post_init__(self) -> None:
-        if self.transport.lower() != "udp":
-            raise ValueError(f"trunk {self.name}: transport {self.transport!r} is not supported (udp only)")
+        if self.transport not in TRANSPORTS:
+            raise ValueError(f"trunk {self.name}: transport {self.transport!r} is not supported (udp or tcp)")
         if self.register and not self.username:
             raise ValueError(f"trunk {self.name}: registering needs a username (and usually a password)")
 
     @classmethod
     def from_uri(cls, name: str, uri: str, **options: object) -> SipTrunk:
-        """``sip:user:password@host:port`` -> a trunk (user and password are optional)."""
+        """``sip:user:password@host:port[;transport=tcp]`` -> a trunk (user, password, port and
+        transport are optional)."""
+        uri, params = split_params(uri)
         parts = urlsplit(uri.replace("sip:", "sip://", 1) if "://" not in uri else uri)
         if parts.hostname is None:
             raise ValueError(f"trunk {name}: no host in {uri!r}")
-        kw: dict[str, object] = {"host": parts.hostname, "port": parts.port or 5060}
+        kw: dict[str, object] = {"host": parts.hostname, "port": parts.port or 5060,
+                                 "transport": params.get("transport", "udp")}
         if parts.username:
             kw["username"] = unquote(parts.username)
         if parts.password:

@@ -67,7 +67,7 @@ class CallLeg:
     def start(self, cmd: Dial) -> None:
         t, tel = self.trunk, self.tel
         caller = cmd.caller_id or t.from_user
-        self.ua = tel.stack.new_ua(self.log, self.on_event, t.host, t.port, t.username, t.password)
+        self.ua = tel.stack.new_ua(self.log, self.on_event, t.host, t.port, t.username, t.password, t.transport)
         sip_call_id = new_call_id()
         self.sip_call_id = str(sip_call_id)
         event = CCEventTry((sip_call_id, caller, called_number(cmd, tel.number_format),

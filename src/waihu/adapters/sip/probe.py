@@ -98,7 +98,7 @@ class TrunkProber:
         seq = self._seq
         t = self.trunk
         try:
-            req = options_request(t.host, t.port, t.from_user)
+            req = options_request(t.host, t.port, t.from_user, t.transport)
             self.stack.send_request(req, lambda resp: self._answered(seq, resp))
         except Exception:  # e.g. the host does not resolve: a failed probe
             self._result(seq, False, None)

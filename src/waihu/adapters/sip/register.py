@@ -37,7 +37,7 @@ class Registration:
         if t.username is None:
             raise ValueError(f"trunk {t.name}: registering needs a username")
         self._agent = registration(self.stack.global_config, t.username, t.host, t.port, t.password,
-                                   t.register_expires, on_ok=self._ok, on_fail=self._fail)
+                                   t.register_expires, on_ok=self._ok, on_fail=self._fail, transport=t.transport)
         self._agent.doregister()
 
     def stop(self) -> None:

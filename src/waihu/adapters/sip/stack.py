@@ -8,6 +8,7 @@ type hints: its objects are ``Any`` here and do not leak past this package.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import select
@@ -42,10 +43,14 @@ from sippy.SipRequest import SipRequest
 from sippy.SipTo import SipTo
 from sippy.SipTransactionManager import SipTransactionManager
 from sippy.SipURL import SipURL
+from sippy.Time.clock_dtime import CLOCK_MONOTONIC as SIPPY_MONOTONIC
+from sippy.Time.clock_dtime import clock_getdtime
 from sippy.Time.Timeout import Timeout
 from sippy.UA import UA
 from sippy.UacStateCancelling import UacStateCancelling
 from sippy.Udp_server import Udp_server, Udp_server_opts
+
+from waihu.adapters.sip.tcp import TcpServer
 
 __all__ = [
     "INPUT_FIRST",
@@ -124,6 +129,12 @@ class LoggingUA(UA):  # type: ignore[misc]
 T1 = 0.5  # RFC 3261 17.1.1.1: the round-trip estimate, the first retransmission interval
 
 
+def sippy_now() -> float:
+    """sippy's monotonic clock (CLOCK_MONOTONIC_RAW on Linux, not ``time.monotonic``'s): the
+    clock of its timers' due times and of the datagrams' arrival times."""
+    return float(clock_getdtime(SIPPY_MONOTONIC))
+
+
 class InputFirst:
     """Timers on the SIP thread wait for the input that arrived before they fell due.
 
@@ -150,7 +161,7 @@ class InputFirst:
     stall = 0.1
     max_hold = 2 * T1
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = sippy_now) -> None:
         self.clock = clock
         self.last_beat = clock()
         self.stall_end = -1.0
@@ -178,9 +189,15 @@ class InputFirst:
     def arrived(self, at: float) -> None:  # the reader thread
         self.queued.append(at)
 
-    def handled(self) -> None:  # the SIP thread
-        if self.queued:
-            self.queued.popleft()
+    def handled(self, at: float) -> None:  # the SIP thread
+        """The datagram that arrived at ``at`` is being handled (with several reader threads,
+        or TCP beside UDP, not always the oldest)."""
+        q = self.queued
+        if q and q[0] == at:
+            q.popleft()
+        else:
+            with contextlib.suppress(ValueError):  # queued before a restart cleared the queue
+                q.remove(at)
 
     def must_wait(self, due: float) -> bool:
         """Whether a timer that fell due at ``due`` should let the input go first."""
@@ -253,13 +270,14 @@ def new_call_id() -> Any:
     return SipCallId()
 
 
-def options_request(host: str, port: int, from_user: str) -> Any:
+def options_request(host: str, port: int, from_user: str, transport: str = "udp") -> Any:
     """An out-of-dialog OPTIONS request to ``host:port``."""
     ruri = SipURL(host=host, port=port)
     fr0m = SipFrom(address=SipAddress(url=SipURL(username=from_user)))
     fr0m.genTag()
     to = SipTo(address=SipAddress(url=SipURL(host=host, port=port)))
-    return SipRequest(method="OPTIONS", ruri=ruri, fr0m=fr0m, to=to, callid=SipCallId(), target=((host, port), "udp"))
+    return SipRequest(method="OPTIONS", ruri=ruri, fr0m=fr0m, to=to, callid=SipCallId(),
+                      target=((host, port), transport))
 
 
 def refresh_after(expires: float) -> float:
@@ -320,14 +338,14 @@ class RefreshingRegistration(SipRegistrationAgent):  # type: ignore[misc]
 
 def registration(global_config: dict[str, Any], user: str, host: str, port: int, password: str | None,
                  expires: int = 300, on_ok: Callable[..., None] | None = None,
-                 on_fail: Callable[..., None] | None = None) -> Any:
+                 on_fail: Callable[..., None] | None = None, transport: str = "udp") -> Any:
     """A REGISTER agent: ``on_ok(expires_at, contact, None)`` after each 2xx (it renews the
     binding by itself before ``expires_at``), ``on_fail(status_line, None)`` after a final
     failure (it tries again 60 s later). 401/407 challenges are answered with the credentials."""
     aor = SipURL(username=user, host=host, port=port)
     contact = SipURL(username=user, host=global_config["_sip_address"], port=global_config["_sip_port"])
     agent = RefreshingRegistration(global_config, aor, contact, user=user, passw=password, exp=expires,
-                                   rok_cb=on_ok, rfail_cb=on_fail, target=((host, port), "udp"))
+                                   rok_cb=on_ok, rfail_cb=on_fail, target=((host, port), transport))
     agent.set_expires(expires)
     return agent
 
@@ -344,16 +362,17 @@ class InputRecordingUdpServer(Udp_server):  # type: ignore[misc]
         ED2.callFromThread(self._handle, data, Remote_address(address, self.transport), rtime)
 
     def _handle(self, data: bytes, address: Any, rtime: Any) -> None:
-        INPUT_FIRST.handled()
+        INPUT_FIRST.handled(rtime.monot)
         super().handle_read(data, address, rtime)
 
     def readable(self) -> bool:
         """Whether datagrams wait in the socket, not read yet."""
+        poller = select.poll()
         try:
-            ready, _, _ = select.select([self.skt], [], [], 0)
-        except (OSError, ValueError):
+            poller.register(self.skt, select.POLLIN)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):  # the socket is closed: nothing to read
             return False
-        return bool(ready)
 
 
 def transaction_manager_class(workers: int) -> type[Any]:
@@ -376,7 +395,16 @@ def transaction_manager_class(workers: int) -> type[Any]:
 
         model_udp_server = (InputRecordingUdpServer, Opts)
 
+        def newTransaction(self, msg: Any, resp_cb: Any = None, laddress: Any = None, userv: Any = None,
+                           *args: Any, **kw: Any) -> Any:
+            if userv is None and laddress is None and str(msg.getTarget()[1]) == "tcp":
+                userv = self.global_config["_tcp_server"]  # sippy knows UDP and WebSocket only
+            return super().newTransaction(msg, resp_cb, laddress, userv, *args, **kw)
+
         def timerA(self, t: Any) -> None:
+            if t.userv.transport == "tcp":  # a reliable transport: no retransmissions (RFC 3261 17.1.1.2)
+                t.teA = None
+                return
             held = getattr(t, "waihu_held_a", 0.0)
             if held == 0.0:
                 t.waihu_due_a = t.teA.etime.monot
@@ -385,6 +413,7 @@ def transaction_manager_class(workers: int) -> type[Any]:
                 t.waihu_held_a = held + wait
                 t.teA = Timeout(self.timerA, wait, 1, t)
                 return
+            t.waihu_held_a = 0.0  # the next firing (a retransmission, Timer B re-armed) starts afresh
             super().timerA(t)
 
         def timerB(self, t: Any) -> None:
@@ -396,6 +425,7 @@ def transaction_manager_class(workers: int) -> type[Any]:
                 t.waihu_held_b = held + wait
                 t.teB = Timeout(self.timerB, wait, 1, t)
                 return
+            t.waihu_held_b = 0.0  # the next firing (a retransmission, Timer B re-armed) starts afresh
             super().timerB(t)
 
     return Manager
@@ -439,16 +469,20 @@ class SipStack:
         try:
             gc: dict[str, Any] = {"_sip_address": self.address, "_sip_port": self.port,
                                   "_sip_logger": SipLogger("waihu")}
-            gc["_sip_tm"] = transaction_manager_class(self.workers)(gc, self._incoming_request)
+            INPUT_FIRST.reset(lambda: False)  # before the reader threads start
+            gc["_sip_tm"] = tm = transaction_manager_class(self.workers)(gc, self._incoming_request)
+            gc["_tcp_server"] = TcpServer((self.address, self.port), tm.handleIncoming, INPUT_FIRST.arrived,
+                                          INPUT_FIRST.handled)
             self.global_config = gc
         except BaseException as ex:  # reported to start()
             self._error = ex
             self._ready.set()
             return
-        INPUT_FIRST.reset(self._readable)
+        INPUT_FIRST.readable = self._readable
         self._heartbeat()
         self._ready.set()
         ED2.loop()
+        gc["_tcp_server"].shutdown()
         gc["_sip_tm"].shutdown()
 
     def _heartbeat(self) -> None:
@@ -502,6 +536,6 @@ class SipStack:
         return self.global_config["_sip_tm"].newTransaction(req, resp_cb=on_response)
 
     def new_ua(self, log: LogFn, event_cb: Callable[[Any, Any], None], host: str, port: int,
-               username: str | None = None, password: str | None = None) -> Any:
+               username: str | None = None, password: str | None = None, transport: str = "udp") -> Any:
         return LoggingUA(self.global_config, log, event_cb=event_cb, username=username, password=password,
-                         nh_address=(host, port))
+                         nh_address=(host, port), nh_transport=transport)

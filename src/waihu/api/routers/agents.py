@@ -156,9 +156,18 @@ def agent_delete(agent_id: str, ctx: Ctx = need("agents.manage")) -> None:
 def agent_sip_account_issue(agent_id: str, ctx: Ctx = need("agents.manage")) -> dict[str, str]:
     """A new SIP account for the agent's softphone (replacing the agent's current one)."""
     with ctx.uow() as uow:
-        issued = issue_sip_account(uow, ctx.now(), dr.get_agent(uow, agent_id))
+        a = dr.get_agent(uow, agent_id)
+        old = a.sip_user
+        issued = issue_sip_account(uow, ctx.now(), a)
         uow.commit()
+    _forget(ctx, old)
     return {**issued, "realm": SIP_REALM}
+
+
+def _forget(ctx: Ctx, sip_user: str | None) -> None:
+    """A replaced or removed account: the running registrar drops its cache entry and binding."""
+    if sip_user is not None and ctx.live is not None and ctx.live.sip is not None:
+        ctx.live.sip.stack.call(ctx.live.sip.registrar.forget, sip_user)
 
 
 @router.get("/agents/{agent_id}/sip-account", response_model=SipAccountOut, tags=["agents"])
@@ -178,8 +187,11 @@ def agent_sip_account(agent_id: str, ctx: Ctx = need("agents.read")) -> dict[str
 @router.delete("/agents/{agent_id}/sip-account", status_code=204, tags=["agents"])
 def agent_sip_account_remove(agent_id: str, ctx: Ctx = need("agents.manage")) -> None:
     with ctx.uow() as uow:
-        remove_sip_account(uow, ctx.now(), dr.get_agent(uow, agent_id))
+        a = dr.get_agent(uow, agent_id)
+        old = a.sip_user
+        remove_sip_account(uow, ctx.now(), a)
         uow.commit()
+    _forget(ctx, old)
 
 
 # ---------------------------------------------------------------- groups

@@ -25,7 +25,7 @@ Name = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^,，]+$")]
 
 class SipIn(Strict):
     uri: str = Field(min_length=5, max_length=255, examples=["sip:gw1@203.0.113.7:5060"],
-                     description="sip:[user[:password]@]host[:port]")
+                     description="sip:[user[:password]@]host[:port][;transport=udp|tcp]")
     password: str | None = Field(None, min_length=1, max_length=255, description="Digest password (write only).")
     registration: bool = Field(False, description="Keep a registration with the carrier (needs a user).")
     pai: bool = Field(False, description="Send the caller ID in P-Asserted-Identity too.")
@@ -33,7 +33,7 @@ class SipIn(Strict):
 
 
 class SipOut(BaseModel):
-    uri: str = Field(description="sip:[user@]host:port (never the password)")
+    uri: str = Field(description="sip:[user@]host:port[;transport=tcp] (never the password)")
     registration: bool
     pai: bool
     options_interval: float
