@@ -19,7 +19,7 @@ import pytest
 
 from tests.integration.sip.conftest import Recorder, answered_once, dial, make_telephony, settle
 from waihu.adapters.sip.config import SipTrunk
-from waihu.adapters.sip.stack import INPUT_FIRST, SipStack
+from waihu.adapters.sip.stack import SipStack
 from waihu.domain.messages import CallEnded
 
 Start = Callable[..., Any]
@@ -47,7 +47,6 @@ def hold_gil() -> None:
 def test_no_retransmission_after_a_stall(sip_stack: SipStack, sipp: Start, scenario: str,
                                          stall: Callable[[], None]) -> None:
     uas = sipp(scenario, hold_ms=300, calls=CALLS)
-    put_off = INPUT_FIRST.held
 
     async def go() -> None:
         rec = Recorder()
@@ -63,5 +62,7 @@ def test_no_retransmission_after_a_stall(sip_stack: SipStack, sipp: Start, scena
             assert answered_once(events) and events[-1] == CallEnded(f"s{i}", "callee"), rec.kinds(f"s{i}")
 
     asyncio.run(go())
-    assert uas.wait() == 0, uas.output()  # no call aborted on a retransmitted INVITE
-    assert INPUT_FIRST.held > put_off  # the retransmission timers waited for the answers
+    # no call aborted on a retransmitted INVITE (whether the loop happens to read the answers
+    # before its timers or the timers wait for them, InputFirst decides: without it, these
+    # calls are lost)
+    assert uas.wait() == 0, uas.output()
