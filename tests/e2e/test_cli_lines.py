@@ -96,3 +96,10 @@ def test_trunks_and_agents_get_sip_addresses(waihu) -> None:  # type: ignore[no-
     assert last_json(waihu("agent", "phone", "1001", "--remove", "--json").stdout)["phone"] is None
     missing = waihu("agent", "phone", "9999", "sip:9@10.0.0.5", "--json", check=False)
     assert last_json(missing.stdout)["error"]["code"] == "agent.not_found"
+    issued = last_json(waihu("agent", "sip-account", "1001", "--json").stdout)
+    assert issued["username"].startswith("1001.") and issued["realm"] == "waihu" and len(issued["password"]) >= 20
+    again = last_json(waihu("agent", "sip-account", "1001", "--json").stdout)
+    assert again["username"] != issued["username"], "a new account replaces the old one"
+    assert last_json(waihu("agent", "sip-account", "1001", "--remove", "--json").stdout)["username"] is None
+    tcp = last_json(waihu("trunks", "sip", "ct", "sip:gw1@198.51.100.7:5061;transport=tcp", "--json").stdout)
+    assert tcp["sip"]["uri"] == "sip:gw1@198.51.100.7:5061;transport=tcp"

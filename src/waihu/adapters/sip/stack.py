@@ -405,30 +405,29 @@ def transaction_manager_class(workers: int) -> type[Any]:
             if t.userv.transport == "tcp":  # a reliable transport: no retransmissions (RFC 3261 17.1.1.2)
                 t.teA = None
                 return
-            held = getattr(t, "waihu_held_a", 0.0)
-            if held == 0.0:
-                t.waihu_due_a = t.teA.etime.monot
-            wait = INPUT_FIRST.wait(t.waihu_due_a, held)
-            if wait > 0:
-                t.waihu_held_a = held + wait
-                t.teA = Timeout(self.timerA, wait, 1, t)
-                return
-            t.waihu_held_a = 0.0  # the next firing (a retransmission, Timer B re-armed) starts afresh
-            super().timerA(t)
+            if not _put_off(t, "teA", self.timerA):
+                super().timerA(t)
 
         def timerB(self, t: Any) -> None:
-            held = getattr(t, "waihu_held_b", 0.0)
-            if held == 0.0:
-                t.waihu_due_b = t.teB.etime.monot
-            wait = INPUT_FIRST.wait(t.waihu_due_b, held)
-            if wait > 0:
-                t.waihu_held_b = held + wait
-                t.teB = Timeout(self.timerB, wait, 1, t)
-                return
-            t.waihu_held_b = 0.0  # the next firing (a retransmission, Timer B re-armed) starts afresh
-            super().timerB(t)
+            if not _put_off(t, "teB", self.timerB):
+                super().timerB(t)
 
     return Manager
+
+
+def _put_off(t: Any, timer: str, fire: Callable[[Any], None]) -> bool:
+    """Re-arm the transaction's timer (``teA``, ``teB``) that just fell due if ``InputFirst``
+    says to wait; False: fire it now (its next firing starts afresh)."""
+    held: float = getattr(t, f"waihu_held_{timer}", 0.0)
+    if held == 0.0:
+        setattr(t, f"waihu_due_{timer}", getattr(t, timer).etime.monot)
+    wait = INPUT_FIRST.wait(getattr(t, f"waihu_due_{timer}"), held)
+    if wait > 0:
+        setattr(t, f"waihu_held_{timer}", held + wait)
+        setattr(t, timer, Timeout(fire, wait, 1, t))
+        return True
+    setattr(t, f"waihu_held_{timer}", 0.0)
+    return False
 
 
 class SipStack:
