@@ -64,6 +64,7 @@ def test_stream_framing() -> None:
     assert split_messages(buf) == [msg, b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"]
     assert bytes(buf) == b"INVITE sip:b SIP/2.0\r\nCont"  # the rest waits for more bytes
     for bad in (b"BYE sip:a SIP/2.0\r\nVia: x\r\n\r\n", b"BYE sip:a SIP/2.0\r\nContent-Length: -1\r\n\r\n",
-                b"BYE sip:a SIP/2.0\r\n" + b"X: y\r\n" * 20000):
+                b"BYE sip:a SIP/2.0\r\n" + b"X: y\r\n" * 20000,
+                b"BYE sip:a SIP/2.0\r\n" + b"X: y\r\n" * 20000 + b"Content-Length: 0\r\n\r\n"):
         with pytest.raises(ValueError):
             split_messages(bytearray(bad))

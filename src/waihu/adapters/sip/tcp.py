@@ -50,6 +50,8 @@ def split_messages(buf: bytearray) -> list[bytes]:
             if len(buf) > MAX_HEADERS:
                 raise ValueError("header block too long")
             return out
+        if end > MAX_HEADERS:
+            raise ValueError("header block too long")
         length = content_length(bytes(buf[:end]))
         total = end + 4 + length
         if len(buf) < total:
@@ -133,6 +135,10 @@ class TcpServer(Network_server):  # type: ignore[misc]
             self.server.close()
             for w in list(self.writers.values()):
                 w.close()
+            tasks = asyncio.all_tasks(self.loop)
+            for task in tasks:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             self.loop.close()
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
