@@ -16,7 +16,7 @@ class Clock:
 def watch(readable: bool = False) -> tuple[InputFirst, Clock]:
     clock = Clock()
     w = InputFirst(clock)
-    w.reset(lambda: readable)
+    w.readable = lambda: readable
     return w, clock
 
 
@@ -45,7 +45,7 @@ def test_after_a_stall_the_timer_waits_for_the_heartbeat_then_for_the_socket() -
     readable = [True]
     clock = Clock()
     w = InputFirst(clock)
-    w.reset(lambda: readable[0])
+    w.readable = lambda: readable[0]
     clock.t = 100.7  # stalled 700 ms; the timer fell due at 100.5
     assert w.must_wait(100.5)  # the heartbeat has not run yet
     w.beat()

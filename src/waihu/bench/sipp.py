@@ -200,7 +200,7 @@ def free_udp_port() -> int:
         return port
 
 
-def udp_bound(port: int, transport: str = "udp") -> bool:
+def port_bound(port: int, transport: str = "udp") -> bool:
     """Whether a UDP socket is bound to ``port`` (``tcp``: a TCP socket listens on it) (Linux:
     read /proc, never bind it ourselves)."""
     suffix = f":{port:04X}"
@@ -219,7 +219,7 @@ def udp_bound(port: int, transport: str = "udp") -> bool:
 def wait_bound(port: int, timeout: float = 5.0, transport: str = "udp") -> None:
     """Wait until something (SIPp) has bound the UDP port (or listens on the TCP port)."""
     deadline = time.monotonic() + timeout
-    while not udp_bound(port, transport):
+    while not port_bound(port, transport):
         if time.monotonic() > deadline:
             raise RuntimeError(f"SIPp did not bind {transport.upper()} port {port}")
         time.sleep(0.02)

@@ -65,14 +65,14 @@ def sip_account(
     """Issue (or replace) the SIP account the agent's softphone registers with; the password is
     shown this once. / 签发（或更换）座席软电话注册用的 SIP 账号；密码仅显示这一次。"""
     from waihu.service.directory import agent_by_code
-    from waihu.service.sip_lines import SIP_REALM, issue_sip_account, remove_sip_account
+    from waihu.service.sip_lines import issue_sip_account, remove_sip_account
 
     def act(uow: Any, now: float) -> dict[str, Any]:
         a = agent_by_code(uow, code)
         if remove:
             remove_sip_account(uow, now, a)
             return {"code": a.code, "username": None}
-        return {"code": a.code, **issue_sip_account(uow, now, a), "realm": SIP_REALM}
+        return {"code": a.code, **issue_sip_account(uow, now, a)}
 
     doc = in_tenant(database_url, tenant, as_json, act)
     if as_json:

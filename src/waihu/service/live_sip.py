@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from waihu.adapters.sip.config import SipTrunk
-from waihu.adapters.sip.registrar import REALM, Registrar
+from waihu.adapters.sip.registrar import REALM, Binding, Registrar
 from waihu.adapters.sip.stack import SipStack
 from waihu.adapters.sip.telephony import SipTelephony
 from waihu.adapters.storage.models import Agent
@@ -43,6 +43,14 @@ log = logging.getLogger("waihu.live")
 PHONE_ANSWER = 30.0  # seconds an agent's phone may ring at login
 
 
+def account_binding(registrar: Registrar | None, tenant_id: str, agent_id: str,
+                    sip_user: str | None) -> Binding | None:
+    """The live binding of the agent's SIP account, if its phone is registered (under the
+    account's current name, for this tenant's agent)."""
+    b = registrar.binding(sip_user) if registrar is not None and sip_user is not None else None
+    return b if b is not None and (b.tenant_id, b.agent_id) == (tenant_id, agent_id) else None
+
+
 def phone_address(registrar: Registrar | None, tenant_id: str, agent_id: str, phone_uri: str | None,
                   sip_user: str | None) -> str:
     """Where the agent's phone is called at login: its static address, else where the phone of its
@@ -52,8 +60,8 @@ def phone_address(registrar: Registrar | None, tenant_id: str, agent_id: str, ph
         return phone_uri
     if sip_user is None:
         raise no_phone()
-    b = registrar.binding(sip_user) if registrar is not None else None
-    if b is None or b.tenant_id != tenant_id or b.agent_id != agent_id:
+    b = account_binding(registrar, tenant_id, agent_id, sip_user)
+    if b is None:
         raise Conflict("agent.phone_not_registered",
                        f"the agent's SIP phone is not registered: register it as {sip_user} "
                        f"(realm {REALM}) with this server, then log in again")

@@ -142,7 +142,7 @@ _NAME_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: typed into pho
 
 def issue_sip_account(uow: UnitOfWork, now: float, agent: Agent) -> dict[str, str]:
     """A new SIP account for the agent's phone (replacing any: the old password stops working).
-    The answer holds the password; it is not shown again."""
+    The answer holds the password (not shown again) and the realm to register in."""
     while True:
         code = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "-" for c in agent.code.lower())
         user = f"{code[:50] or 'agent'}.{''.join(secrets.choice(_NAME_CHARS) for _ in range(6))}"
@@ -152,7 +152,7 @@ def issue_sip_account(uow: UnitOfWork, now: float, agent: Agent) -> dict[str, st
     agent.sip_user = user
     agent.sip_secret = uow.codec.seal_text(uow.tenant_id, password)
     audit(uow, "agent.sip_account", "agent", agent.id, now, code=agent.code, sip_user=user)
-    return {"username": user, "password": password}
+    return {"username": user, "password": password, "realm": SIP_REALM}
 
 
 def remove_sip_account(uow: UnitOfWork, now: float, agent: Agent) -> None:

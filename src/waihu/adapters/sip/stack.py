@@ -171,11 +171,11 @@ class InputFirst:
         self.longest = 0.0
         self.held = 0  # timers put off at least once
 
-    def reset(self, readable: Callable[[], bool]) -> None:
+    def reset(self) -> None:
+        """A new start of the SIP thread: no stall, nothing queued."""
         self.last_beat = self.clock()
         self.stall_end = -1.0
         self.queued.clear()
-        self.readable = readable
 
     def beat(self) -> None:
         now = self.clock()
@@ -468,7 +468,7 @@ class SipStack:
         try:
             gc: dict[str, Any] = {"_sip_address": self.address, "_sip_port": self.port,
                                   "_sip_logger": SipLogger("waihu")}
-            INPUT_FIRST.reset(lambda: False)  # before the reader threads start
+            INPUT_FIRST.reset()  # before the reader threads start
             gc["_sip_tm"] = tm = transaction_manager_class(self.workers)(gc, self._incoming_request)
             gc["_tcp_server"] = TcpServer((self.address, self.port), tm.handleIncoming, INPUT_FIRST.arrived,
                                           INPUT_FIRST.handled)

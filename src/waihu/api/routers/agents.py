@@ -21,6 +21,7 @@ from waihu.domain.messages import (
     WrapUpEnded,
 )
 from waihu.service import directory as dr
+from waihu.service.live_sip import account_binding
 from waihu.service.sip_lines import SIP_REALM, issue_sip_account, remove_sip_account
 
 router = APIRouter(prefix="/v1")
@@ -161,7 +162,7 @@ def agent_sip_account_issue(agent_id: str, ctx: Ctx = need("agents.manage")) -> 
         issued = issue_sip_account(uow, ctx.now(), a)
         uow.commit()
     _forget(ctx, old)
-    return {**issued, "realm": SIP_REALM}
+    return issued
 
 
 def _forget(ctx: Ctx, sip_user: str | None) -> None:
@@ -177,9 +178,7 @@ def agent_sip_account(agent_id: str, ctx: Ctx = need("agents.read")) -> dict[str
     if a.sip_user is None:
         raise NotFound("agent.no_sip_account", "the agent has no SIP account")
     registrar = ctx.live.sip.registrar if ctx.live is not None and ctx.live.sip is not None else None
-    b = registrar.binding(a.sip_user) if registrar is not None else None
-    if b is not None and (b.tenant_id, b.agent_id) != (ctx.tenant_id, a.id):
-        b = None
+    b = account_binding(registrar, ctx.tenant_id, a.id, a.sip_user)
     return {"username": a.sip_user, "realm": SIP_REALM, "registered": b is not None,
             "registered_until": b.expires_at if b else None, "contact": b.uri if b else None}
 
